@@ -1,0 +1,51 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# build-kernel.sh ours|ref debug|fast: configure and build one kernel.
+# ours is the overlay tree (mktree.sh), ref the base tree as Debian ships it.
+# Prints the build directory on stdout.
+. "$(dirname "$0")/lib.sh"
+
+variant=${1:?ours|ref}
+profile=${2:?debug|fast}
+case $variant in
+ours) src=$TREE_DIR; "$ROOT/scripts/mktree.sh" >/dev/null ;;
+ref) src=$SRC_DIR; "$ROOT/scripts/fetch-base.sh" ;;
+*) die "unknown variant $variant" ;;
+esac
+O=$BUILD_ROOT/$variant-$profile
+mkdir -p "$O"
+
+export CCACHE_BASEDIR=$CACHE CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=time_macros,include_file_mtime
+export KBUILD_BUILD_TIMESTAMP="luo" KBUILD_BUILD_USER=luo KBUILD_BUILD_HOST=luo
+kmake=(make -s -C "$src" O="$O" ARCH=x86_64 CC="ccache gcc" -j"$JOBS")
+
+frags=("$ROOT/configs/base.config" "$ROOT/configs/$profile.config")
+want=$(cat "${frags[@]}" | sha1sum | cut -c1-16)
+if [ "$(cat "$O/.config-frags" 2>/dev/null)" != "$want" ] || [ ! -f "$O/.config" ]; then
+	say "configuring $variant-$profile (tinyconfig + ${frags[*]##*/})"
+	"${kmake[@]}" tinyconfig >/dev/null
+	KCONFIG_CONFIG=$O/.config "$src/scripts/kconfig/merge_config.sh" -m -O "$O" \
+		"$O/.config" "${frags[@]}" >"$O/merge.log" 2>&1
+	"${kmake[@]}" olddefconfig >/dev/null
+	# Every option we asked for must have stuck.
+	for f in "${frags[@]}"; do
+		{ grep -E "^CONFIG_[A-Z0-9_]+=" "$f" || true; } | while IFS= read -r line; do
+			opt=${line%%=*}; val=${line#*=}
+			if [ "$val" = n ]; then
+				! grep -q "^$opt=" "$O/.config" || die "$variant-$profile: $opt is set, wanted n"
+			else
+				grep -qx "$line" "$O/.config" || die "$variant-$profile: $line did not stick ($(grep "^$opt=\|$opt is not" "$O/.config"))"
+			fi
+		done
+	done
+	echo "$want" >"$O/.config-frags"
+fi
+
+say "building $variant-$profile kernel in $O (log: $O/build.log)"
+start=$(date +%s)
+if ! "${kmake[@]}" bzImage modules >"$O/build.log" 2>&1; then
+	tail -40 "$O/build.log" >&2
+	die "kernel build failed: $variant-$profile"
+fi
+say "built $variant-$profile in $(($(date +%s) - start)) s"
+echo "$O"

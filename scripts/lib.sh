@@ -1,0 +1,24 @@
+# SPDX-License-Identifier: GPL-2.0
+# Common settings for the harness scripts. Sourced, not run.
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KBASE=${KBASE:-7.2}
+CACHE=${LUO_CACHE:-$ROOT/.cache}
+OUT=${LUO_OUT:-$ROOT/out}
+JOBS=${JOBS:-$(nproc)}
+
+# Where the extracted base tree, the overlay tree and the builds live.
+SRC_DIR=$CACHE/src/linux-source-$KBASE
+TREE_DIR=$CACHE/tree-$KBASE
+BUILD_ROOT=$CACHE/build-$KBASE
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# The paths of the base tree that we own (see README "Overlay contract").
+owned_base_files() {
+	local t=$1
+	(cd "$t" && ls kernel/liveupdate/luo_* 2>/dev/null || true)
+}
