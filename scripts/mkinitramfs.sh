@@ -1,0 +1,33 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# mkinitramfs.sh OUT BINDIR [NAME=BZIMAGE ...] [--extra DIR]
+# Build the guest initramfs: static busybox, kexec-tools with its shared
+# libraries, our static test programs from BINDIR, the kernels to kexec into
+# (installed as /boot/NAME.bzImage), and the init script.
+. "$(dirname "$0")/lib.sh"
+
+out=${1:?out}; bindir=${2:?bindir}; shift 2
+stage=$(mktemp -d "$CACHE/initramfs.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+
+mkdir -p "$stage"/{bin,sbin,proc,sys,dev,tmp,boot,luo/bin,lib,lib64,etc}
+cp /bin/busybox "$stage/bin/busybox"
+cp "$(command -v kexec)" "$stage/sbin/kexec"
+ldd "$(command -v kexec)" | awk '/=>/ {print $3} /ld-linux/ {print $1}' | while read -r lib; do
+	[ -f "$lib" ] || continue
+	mkdir -p "$stage$(dirname "$lib")"
+	cp -L "$lib" "$stage$lib"
+done
+install -m 0755 "$ROOT/scripts/guest/init" "$stage/init"
+if [ -d "$bindir" ]; then
+	cp -a "$bindir"/. "$stage/luo/bin/"
+	[ -f "$bindir/selftests" ] && mv "$stage/luo/bin/selftests" "$stage/luo/selftests"
+fi
+for kv in "$@"; do
+	case $kv in
+	*=*) cp "${kv#*=}" "$stage/boot/${kv%%=*}.bzImage" ;;
+	*) cp -a "$kv"/. "$stage/" ;;
+	esac
+done
+(cd "$stage" && find . | cpio -o -H newc --quiet) >"$out.tmp"
+mv "$out.tmp" "$out"
