@@ -16,17 +16,17 @@ O=$BUILD_ROOT/$variant-$profile
 mkdir -p "$O"
 
 export CCACHE_BASEDIR=$CACHE CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=time_macros,include_file_mtime
-export KBUILD_BUILD_TIMESTAMP="luo" KBUILD_BUILD_USER=luo KBUILD_BUILD_HOST=luo
-kmake=(make -s -C "$src" O="$O" ARCH=x86_64 CC="ccache gcc" -j"$JOBS")
+export KBUILD_BUILD_TIMESTAMP="2026-01-01 00:00:00 UTC" KBUILD_BUILD_USER=luo KBUILD_BUILD_HOST=luo
+kmake=(make -C "$src" O="$O" ARCH=x86_64 CC="ccache gcc" -j"$JOBS")
 
 frags=("$ROOT/configs/base.config" "$ROOT/configs/$profile.config")
 want=$(cat "${frags[@]}" | sha1sum | cut -c1-16)
 if [ "$(cat "$O/.config-frags" 2>/dev/null)" != "$want" ] || [ ! -f "$O/.config" ]; then
 	say "configuring $variant-$profile (tinyconfig + ${frags[*]##*/})"
-	"${kmake[@]}" tinyconfig >/dev/null
+	"${kmake[@]}" -s tinyconfig >/dev/null
 	KCONFIG_CONFIG=$O/.config "$src/scripts/kconfig/merge_config.sh" -m -O "$O" \
 		"$O/.config" "${frags[@]}" >"$O/merge.log" 2>&1
-	"${kmake[@]}" olddefconfig >/dev/null
+	"${kmake[@]}" -s olddefconfig >/dev/null
 	# Every option we asked for must have stuck.
 	for f in "${frags[@]}"; do
 		{ grep -E "^CONFIG_[A-Z0-9_]+=" "$f" || true; } | while IFS= read -r line; do
@@ -43,7 +43,9 @@ fi
 
 say "building $variant-$profile kernel in $O (log: $O/build.log)"
 start=$(date +%s)
-if ! "${kmake[@]}" bzImage modules >"$O/build.log" 2>&1; then
+# Progress: one line every 500 build steps (make's quiet "  CC file" lines).
+if ! "${kmake[@]}" bzImage modules 2>&1 | tee "$O/build.log" |
+	awk '/^  [A-Z]/ { if (++n % 500 == 0) { printf "    ... %d build steps\n", n > "/dev/stderr" } }'; then
 	tail -40 "$O/build.log" >&2
 	die "kernel build failed: $variant-$profile"
 fi
