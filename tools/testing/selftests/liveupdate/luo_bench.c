@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * luo_bench - time the phases of a live update at scale.
+ *
+ * Stage 1 (before the kexec): create N sessions, preserve one memfd in each
+ * (N memfds spread over N sessions), and preserve N more memfds in a single
+ * session. Stage 2 (after the kexec): open /dev/liveupdate (this is where
+ * the kernel rebuilds the sessions), retrieve every session, retrieve every
+ * file, finish every session.
+ *
+ * Every phase prints one line "BENCH <phase> n=<N> ms=<milliseconds>"; the
+ * last line before the kexec is "BENCH kexec-call" and the first line once
+ * every preserved file is available again is "BENCH data-available", so the
+ * host can time the blackout on its own clock.
+ *
+ * Usage: luo_bench --stage 1|2 [-n N]
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/reboot.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/liveupdate.h>
+#include <linux/reboot.h>
+
+#define ONE_SESSION "bench-one"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void __attribute__((noreturn)) die(const char *what, long i)
+{
+	fprintf(stderr, "luo_bench: %s (%ld): %s\n", what, i, strerror(errno));
+	printf("BENCH failed\n");
+	exit(1);
+}
+
+static void report(const char *phase, long n, double t0)
+{
+	printf("BENCH %s n=%ld ms=%.1f\n", phase, n, now_ms() - t0);
+	fflush(stdout);
+}
+
+static void session_name(char *buf, long i)
+{
+	memset(buf, 0, LIVEUPDATE_SESSION_NAME_LENGTH);
+	snprintf(buf, LIVEUPDATE_SESSION_NAME_LENGTH, "bench-%ld", i);
+}
+
+static int session_open(int dev, unsigned long cmd, const char *name)
+{
+	struct liveupdate_ioctl_create_session arg = { .size = sizeof(arg) };
+
+	memcpy(arg.name, name, LIVEUPDATE_SESSION_NAME_LENGTH);
+	if (ioctl(dev, cmd, &arg))
+		return -1;
+	return arg.fd;
+}
+
+static int preserve(int session, int fd, uint64_t token)
+{
+	struct liveupdate_session_preserve_fd arg = {
+		.size = sizeof(arg), .fd = fd, .token = token,
+	};
+
+	return ioctl(session, LIVEUPDATE_SESSION_PRESERVE_FD, &arg);
+}
+
+static int retrieve(int session, uint64_t token)
+{
+	struct liveupdate_session_retrieve_fd arg = {
+		.size = sizeof(arg), .token = token,
+	};
+
+	if (ioctl(session, LIVEUPDATE_SESSION_RETRIEVE_FD, &arg))
+		return -1;
+	return arg.fd;
+}
+
+static int finish(int session)
+{
+	struct liveupdate_session_finish arg = { .size = sizeof(arg) };
+
+	return ioctl(session, LIVEUPDATE_SESSION_FINISH, &arg);
+}
+
+static int *memfds(long n)
+{
+	int *fds = calloc(n, sizeof(*fds));
+	double t0 = now_ms();
+
+	if (!fds)
+		die("calloc", n);
+	for (long i = 0; i < n; i++) {
+		fds[i] = memfd_create("bench", 0);
+		if (fds[i] < 0 || write(fds[i], &i, sizeof(i)) != sizeof(i))
+			die("memfd", i);
+	}
+	report("memfd-create", n, t0);
+	return fds;
+}
+
+static void stage1(int dev, long n)
+{
+	char name[LIVEUPDATE_SESSION_NAME_LENGTH];
+	int *sessions = calloc(n, sizeof(*sessions));
+	int *spread, *single, one;
+	double t0;
+
+	if (!sessions)
+		die("calloc", n);
+	t0 = now_ms();
+	for (long i = 0; i < n; i++) {
+		session_name(name, i);
+		sessions[i] = session_open(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, name);
+		if (sessions[i] < 0)
+			die("create session", i);
+	}
+	report("session-create", n, t0);
+
+	spread = memfds(n);
+	t0 = now_ms();
+	for (long i = 0; i < n; i++)
+		if (preserve(sessions[i], spread[i], i))
+			die("preserve spread", i);
+	report("preserve-spread", n, t0);
+
+	session_name(name, -1);
+	strcpy(name, ONE_SESSION);
+	one = session_open(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, name);
+	if (one < 0)
+		die("create session", -1);
+	single = memfds(n);
+	t0 = now_ms();
+	for (long i = 0; i < n; i++)
+		if (preserve(one, single[i], i))
+			die("preserve one", i);
+	report("preserve-one", n, t0);
+
+	printf("BENCH kexec-call\n");
+	fflush(stdout);
+	sync();
+	reboot(LINUX_REBOOT_CMD_KEXEC);
+	die("reboot(KEXEC)", 0);
+}
+
+static void check_fd(int fd, long want, long i)
+{
+	long got = -1;
+
+	if (pread(fd, &got, sizeof(got), 0) != sizeof(got) || got != want)
+		die("file content", i);
+	close(fd);
+}
+
+static void stage2(long n)
+{
+	char name[LIVEUPDATE_SESSION_NAME_LENGTH];
+	int *sessions = calloc(n, sizeof(*sessions));
+	int dev, one, fd;
+	double t0;
+
+	if (!sessions)
+		die("calloc", n);
+	t0 = now_ms();
+	dev = open("/dev/liveupdate", O_RDWR);
+	if (dev < 0)
+		die("open /dev/liveupdate", 0);
+	report("open-device", n, t0);
+
+	t0 = now_ms();
+	for (long i = 0; i < n; i++) {
+		session_name(name, i);
+		sessions[i] = session_open(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, name);
+		if (sessions[i] < 0)
+			die("retrieve session", i);
+	}
+	report("session-retrieve", n, t0);
+
+	t0 = now_ms();
+	for (long i = 0; i < n; i++) {
+		fd = retrieve(sessions[i], i);
+		if (fd < 0)
+			die("retrieve spread", i);
+		check_fd(fd, i, i);
+	}
+	report("retrieve-spread", n, t0);
+
+	session_name(name, -1);
+	strcpy(name, ONE_SESSION);
+	one = session_open(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, name);
+	if (one < 0)
+		die("retrieve session", -1);
+	t0 = now_ms();
+	for (long i = 0; i < n; i++) {
+		fd = retrieve(one, i);
+		if (fd < 0)
+			die("retrieve one", i);
+		check_fd(fd, i, i);
+	}
+	report("retrieve-one", n, t0);
+	printf("BENCH data-available\n");
+	fflush(stdout);
+
+	t0 = now_ms();
+	for (long i = 0; i < n; i++)
+		if (finish(sessions[i]))
+			die("finish", i);
+	if (finish(one))
+		die("finish", -1);
+	report("finish", n + 1, t0);
+	printf("BENCH done\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct rlimit rl = { .rlim_cur = 1 << 20, .rlim_max = 1 << 20 };
+	long n = 1000;
+	int stage = 0, dev;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--stage") && i + 1 < argc)
+			stage = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "-n") && i + 1 < argc)
+			n = atol(argv[++i]);
+	}
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		die("setrlimit", 0);
+	if (stage == 2) {
+		stage2(n);
+		return 0;
+	}
+	if (stage != 1) {
+		fprintf(stderr, "usage: luo_bench --stage 1|2 [-n N]\n");
+		return 2;
+	}
+	dev = open("/dev/liveupdate", O_RDWR);
+	if (dev < 0)
+		die("open /dev/liveupdate", 0);
+	stage1(dev, n);
+	return 1;
+}
