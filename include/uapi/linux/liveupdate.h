@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * Live Update Orchestrator: the /dev/liveupdate user interface.
+ *
+ * A process that wants resources to survive a kexec-based kernel update
+ * opens /dev/liveupdate (one opener at a time), creates named sessions and
+ * preserves file descriptors into them under 64-bit tokens of its choice.
+ * After the kexec, the new kernel rebuilds the sessions; userspace retrieves
+ * them by name, retrieves each file by token, and finishes the session once
+ * it has taken back what it needs.
+ *
+ * Every command is _IO(LIVEUPDATE_IOCTL_TYPE, nr) and takes a pointer to a
+ * struct whose first member, @size, is the size userspace knows. The kernel
+ * treats the structs as extensible: a @size smaller than the struct it
+ * knows is -EINVAL; a larger @size is accepted when the bytes the kernel
+ * does not know are zero and is -E2BIG otherwise. Reserved members must be
+ * zero (-EINVAL).
+ *
+ * Errors shared by every command:
+ *  -EFAULT   the argument cannot be read or written;
+ *  -EINVAL   @size too small, a reserved member set, or the command does not
+ *            apply to this kind of session;
+ *  -E2BIG    @size larger than known with non-zero trailing bytes;
+ *  -EBUSY    a live update is in progress (the sessions are frozen);
+ *  -ENOTTY   not a command of this file descriptor.
+ */
+#ifndef _UAPI_LIVEUPDATE_H
+#define _UAPI_LIVEUPDATE_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define LIVEUPDATE_IOCTL_TYPE		0xBA
+
+/* Session names, including the terminating NUL. */
+#define LIVEUPDATE_SESSION_NAME_LENGTH	64
+
+/* Command numbers of /dev/liveupdate. */
+enum {
+	LIVEUPDATE_CMD_BASE = 0x00,
+	LIVEUPDATE_CMD_CREATE_SESSION = LIVEUPDATE_CMD_BASE,
+	LIVEUPDATE_CMD_RETRIEVE_SESSION = 0x01,
+};
+
+/* Command numbers of a session file descriptor. */
+enum {
+	LIVEUPDATE_CMD_SESSION_BASE = 0x40,
+	LIVEUPDATE_CMD_SESSION_PRESERVE_FD = LIVEUPDATE_CMD_SESSION_BASE,
+	LIVEUPDATE_CMD_SESSION_RETRIEVE_FD = 0x41,
+	LIVEUPDATE_CMD_SESSION_FINISH = 0x42,
+	LIVEUPDATE_CMD_SESSION_GET_NAME = 0x43,
+};
+
+/**
+ * struct liveupdate_ioctl_create_session - LIVEUPDATE_IOCTL_CREATE_SESSION
+ * @size: sizeof(struct liveupdate_ioctl_create_session).
+ * @fd:   out: the new session's file descriptor (close-on-exec).
+ * @name: in: the session's name, 1 to 63 bytes followed by a NUL.
+ *
+ * Creates an outgoing session: the files preserved in it are handed over
+ * at the next live update. Closing the descriptor before the live update
+ * gives every file back (unpreserves them) and deletes the session.
+ *
+ * Errors: -EINVAL for an empty or unterminated name, -EEXIST if an
+ * outgoing session with that name exists, -ENOMEM.
+ */
+struct liveupdate_ioctl_create_session {
+	__u32		size;
+	__s32		fd;
+	__u8		name[LIVEUPDATE_SESSION_NAME_LENGTH];
+};
+
+#define LIVEUPDATE_IOCTL_CREATE_SESSION					\
+	_IO(LIVEUPDATE_IOCTL_TYPE, LIVEUPDATE_CMD_CREATE_SESSION)
+
+/**
+ * struct liveupdate_ioctl_retrieve_session - LIVEUPDATE_IOCTL_RETRIEVE_SESSION
+ * @size: sizeof(struct liveupdate_ioctl_retrieve_session).
+ * @fd:   out: the session's file descriptor (close-on-exec).
+ * @name: in: the name the session had in the previous kernel.
+ *
+ * Takes an incoming session, one that the previous kernel handed over.
+ * While its descriptor is open, nobody else can take it.
+ *
+ * Errors: -EINVAL for a bad name, -ENOENT if no incoming session has that
+ * name, -EBUSY if it is already retrieved and its descriptor still open.
+ */
+struct liveupdate_ioctl_retrieve_session {
+	__u32		size;
+	__s32		fd;
+	__u8		name[LIVEUPDATE_SESSION_NAME_LENGTH];
+};
+
+#define LIVEUPDATE_IOCTL_RETRIEVE_SESSION				\
+	_IO(LIVEUPDATE_IOCTL_TYPE, LIVEUPDATE_CMD_RETRIEVE_SESSION)
+
+/**
+ * struct liveupdate_session_preserve_fd - LIVEUPDATE_SESSION_PRESERVE_FD
+ * @size:  sizeof(struct liveupdate_session_preserve_fd).
+ * @fd:    in: the file descriptor to preserve.
+ * @token: in: the caller's name for the file, unique within the session.
+ *
+ * Preserves a file in an outgoing session. The session keeps a reference
+ * to the file until it is unpreserved (the session is closed) or the live
+ * update happens.
+ *
+ * Errors: -EBADF for a bad @fd, -EEXIST if @token is in use in this
+ * session, -EBUSY if the file is preserved already (in any session),
+ * -ENOENT if no handler can preserve this kind of file, -EINVAL on an
+ * incoming session, or what the file's handler returns.
+ */
+struct liveupdate_session_preserve_fd {
+	__u32		size;
+	__s32		fd;
+	__aligned_u64	token;
+};
+
+#define LIVEUPDATE_SESSION_PRESERVE_FD					\
+	_IO(LIVEUPDATE_IOCTL_TYPE, LIVEUPDATE_CMD_SESSION_PRESERVE_FD)
+
+/**
+ * struct liveupdate_session_retrieve_fd - LIVEUPDATE_SESSION_RETRIEVE_FD
+ * @size:  sizeof(struct liveupdate_session_retrieve_fd).
+ * @fd:    out: a new descriptor of the retrieved file (close-on-exec).
+ * @token: in: the token the file was preserved with.
+ *
+ * Gives back a file of an incoming session. Retrieving the same token again
+ * gives another descriptor of the same file; a retrieve that failed fails
+ * again with the same error.
+ *
+ * Errors: -ENOENT for an unknown token, -EINVAL on an outgoing or finished
+ * session, or what the file's handler returned.
+ */
+struct liveupdate_session_retrieve_fd {
+	__u32		size;
+	__s32		fd;
+	__aligned_u64	token;
+};
+
+#define LIVEUPDATE_SESSION_RETRIEVE_FD					\
+	_IO(LIVEUPDATE_IOCTL_TYPE, LIVEUPDATE_CMD_SESSION_RETRIEVE_FD)
+
+/**
+ * struct liveupdate_session_finish - LIVEUPDATE_SESSION_FINISH
+ * @size:     sizeof(struct liveupdate_session_finish).
+ * @reserved: must be zero.
+ *
+ * Ends an incoming session: every file's handler releases what it kept
+ * for the handover (files already retrieved stay usable). Nothing happens
+ * unless every file can finish.
+ *
+ * Errors: -EBUSY if a file cannot finish yet, -EINVAL on an outgoing or an
+ * already finished session.
+ */
+struct liveupdate_session_finish {
+	__u32		size;
+	__u32		reserved;
+};
+
+#define LIVEUPDATE_SESSION_FINISH					\
+	_IO(LIVEUPDATE_IOCTL_TYPE, LIVEUPDATE_CMD_SESSION_FINISH)
+
+/**
+ * struct liveupdate_session_get_name - LIVEUPDATE_SESSION_GET_NAME
+ * @size:     sizeof(struct liveupdate_session_get_name).
+ * @reserved: must be zero.
+ * @name:     out: the session's name, NUL-terminated and zero-padded.
+ */
+struct liveupdate_session_get_name {
+	__u32		size;
+	__u32		reserved;
+	__u8		name[LIVEUPDATE_SESSION_NAME_LENGTH];
+};
+
+#define LIVEUPDATE_SESSION_GET_NAME					\
+	_IO(LIVEUPDATE_IOCTL_TYPE, LIVEUPDATE_CMD_SESSION_GET_NAME)
+
+#endif /* _UAPI_LIVEUPDATE_H */
