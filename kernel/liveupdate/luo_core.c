@@ -1,0 +1,546 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Live Update Orchestrator: boot, /dev/liveupdate and the live update itself.
+ */
+
+/**
+ * DOC: LUO core
+ *
+ * LUO is off unless the kernel command line says ``liveupdate=on`` and KHO
+ * is enabled. When it is on:
+ *
+ * - At early boot, LUO looks for the ``LUO`` KHO subtree of the previous
+ *   kernel, checks its ABI string and takes note of where the sessions
+ *   are; it parses the FLB page at once, so that FLB owners can retrieve
+ *   their state during boot.
+ * - At late boot, it prepares what the next live update needs (the root
+ *   &struct luo_ser, registered with KHO, and the FLB page) and creates
+ *   ``/dev/liveupdate``.
+ * - The incoming sessions are rebuilt when ``/dev/liveupdate`` is first
+ *   opened: by then the file handlers of built-in code have registered,
+ *   and userspace has had the chance to load the modules it needs. If a
+ *   handler is missing, that open fails with -ENOENT and the next open
+ *   tries again; incoming state that is malformed is dropped with an
+ *   error in the kernel log.
+ * - liveupdate_reboot(), called by kexec, freezes and serializes every
+ *   outgoing session. If anything fails, everything is unfrozen, the
+ *   error is returned and kexec does not happen; nothing is lost.
+ *
+ * ``/dev/liveupdate`` has mode 0600 and one opener at a time. Its ioctls
+ * and those of the session file descriptors go through one dispatcher,
+ * which checks the argument's size the way extensible structs are checked
+ * and takes &luo_state_rwsem for read around the command.
+ */
+
+#define pr_fmt(fmt) "liveupdate: " fmt
+
+#include <linux/atomic.h>
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/init.h>
+#include <linux/io.h>
+#include <linux/kexec_handover.h>
+#include <linux/ktime.h>
+#include <linux/liveupdate.h>
+#include <linux/memory_hotplug.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/seq_file.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "luo_internal.h"
+
+/* See the lock hierarchy in luo_internal.h. */
+DECLARE_RWSEM(luo_state_rwsem);
+DECLARE_RWSEM(luo_register_rwlock);
+
+static struct {
+	bool enabled;
+	bool frozen;			/* luo_state_rwsem */
+	struct luo_ser *out;		/* the root handed to the next kernel */
+	u64 liveupdate_num;		/* live updates that led to this kernel */
+	u64 in_sessions_pa;		/* incoming sessions, until rebuilt */
+	bool in_pending;		/* luo_state_rwsem held for write */
+	atomic_t opened;
+} luo_global;
+
+static int __init luo_parse_param(char *buf)
+{
+	return kstrtobool(buf, &luo_global.enabled);
+}
+early_param("liveupdate", luo_parse_param);
+
+/**
+ * liveupdate_enabled - Whether the Live Update Orchestrator is on.
+ *
+ * Context: Any context.
+ * Return: true if ``liveupdate=on`` was given and KHO is enabled.
+ */
+bool liveupdate_enabled(void)
+{
+	return luo_global.enabled;
+}
+EXPORT_SYMBOL_GPL(liveupdate_enabled);
+
+/**
+ * luo_frozen - Whether the live update has serialized the sessions.
+ *
+ * Context: luo_state_rwsem held.
+ * Return: true once liveupdate_reboot() succeeded.
+ */
+bool luo_frozen(void)
+{
+	lockdep_assert_held(&luo_state_rwsem);
+	return luo_global.frozen;
+}
+
+/* Pages of the previous kernel: only addresses of online RAM are mapped. */
+static const void *luo_kho_map(struct luo_ser_reader *r, u64 pa)
+{
+	if (!pa || !PAGE_ALIGNED(pa) || !pfn_to_online_page(PHYS_PFN(pa)))
+		return NULL;
+	return phys_to_virt(pa);
+}
+
+static void luo_kho_release(struct luo_ser_reader *r, u64 pa)
+{
+	kho_restore_free(phys_to_virt(pa));
+}
+
+struct luo_ser_reader luo_kho_reader = {
+	.map = luo_kho_map,
+	.release = luo_kho_release,
+};
+
+/**
+ * luo_ser_string_valid - Check a string from the previous kernel.
+ * @s:    The array.
+ * @size: Its size.
+ *
+ * Context: Any context.
+ * Return: true if @s is not empty and NUL-terminated within @size.
+ */
+bool luo_ser_string_valid(const char *s, size_t size)
+{
+	size_t len = strnlen(s, size);
+
+	return len && len < size;
+}
+
+/* Map one block of a chain and check its header. */
+static const struct kho_block_header_ser *
+luo_chain_block(struct luo_ser_reader *r, u64 pa, u64 per_block)
+{
+	const struct kho_block_header_ser *hdr = r->map(r, pa);
+
+	if (!hdr) {
+		pr_err("chain block at %#llx is not preserved memory\n", pa);
+		return NULL;
+	}
+	if (!hdr->count || hdr->count > per_block) {
+		pr_err("chain block at %#llx has %llu entries (1..%llu)\n",
+		       pa, hdr->count, per_block);
+		return NULL;
+	}
+	return hdr;
+}
+
+/**
+ * luo_chain_walk - Check a block chain from the previous kernel, then visit it.
+ * @r:          How to reach the previous kernel's memory.
+ * @head_pa:    First block, or 0 for an empty chain.
+ * @entry_size: Size of one entry.
+ * @fn:         Called for every entry, in order; a non-zero return stops
+ *              the walk and is returned.
+ * @arg:        Passed to @fn.
+ *
+ * The whole chain is checked before @fn sees any entry: every block must be
+ * mapped by @r, hold between one and as many entries as fit, and the chain
+ * must end within %LUO_MAX_BLOCKS blocks (which also rejects loops).
+ *
+ * Context: Process context.
+ * Return: the number of entries, or a negative errno (-EINVAL for a
+ * malformed chain, or what @fn returned).
+ */
+long luo_chain_walk(struct luo_ser_reader *r, u64 head_pa, size_t entry_size,
+		    luo_chain_fn fn, void *arg)
+{
+	u64 per_block = (KHO_BLOCK_SIZE - sizeof(struct kho_block_header_ser)) /
+			entry_size;
+	const struct kho_block_header_ser *hdr;
+	long nblocks = 0, total = 0;
+	u64 pa, i;
+	int err;
+
+	for (pa = head_pa; pa; pa = hdr->next) {
+		if (++nblocks > LUO_MAX_BLOCKS) {
+			pr_err("chain at %#llx is longer than %d blocks\n",
+			       head_pa, LUO_MAX_BLOCKS);
+			return -EINVAL;
+		}
+		hdr = luo_chain_block(r, pa, per_block);
+		if (!hdr)
+			return -EINVAL;
+	}
+
+	for (pa = head_pa; pa; pa = hdr->next) {
+		const u8 *entry;
+
+		hdr = r->map(r, pa);
+		entry = (const u8 *)(hdr + 1);
+		for (i = 0; i < hdr->count; i++, entry += entry_size) {
+			err = fn(entry, arg);
+			if (err)
+				return err;
+		}
+		total += hdr->count;
+	}
+	return total;
+}
+
+/**
+ * luo_chain_release - Give back the blocks of a chain that was walked.
+ * @r:       The reader the chain was walked with.
+ * @head_pa: First block.
+ *
+ * Context: Process context. The chain passed luo_chain_walk().
+ */
+void luo_chain_release(struct luo_ser_reader *r, u64 head_pa)
+{
+	const struct kho_block_header_ser *hdr;
+	u64 pa = head_pa, next;
+
+	while (pa) {
+		hdr = r->map(r, pa);
+		next = hdr->next;
+		r->release(r, pa);
+		pa = next;
+	}
+}
+
+/* One ioctl command: its handler, struct size and the fd kind it is for. */
+struct luo_ioctl_op {
+	int (*fn)(struct luo_ucmd *ucmd);
+	u32 size;
+	u32 min_size;
+	bool session;
+};
+
+#define LUO_IOCTL_OP(_nr, _fn, _struct, _last, _session)		\
+	[_nr] = {							\
+		.fn = _fn,						\
+		.size = sizeof(_struct),				\
+		.min_size = offsetofend(_struct, _last),		\
+		.session = _session,					\
+	}
+
+static const struct luo_ioctl_op luo_ioctl_ops[] = {
+	LUO_IOCTL_OP(LIVEUPDATE_CMD_CREATE_SESSION, luo_session_create,
+		     struct liveupdate_ioctl_create_session, name, false),
+	LUO_IOCTL_OP(LIVEUPDATE_CMD_RETRIEVE_SESSION, luo_session_retrieve,
+		     struct liveupdate_ioctl_retrieve_session, name, false),
+	LUO_IOCTL_OP(LIVEUPDATE_CMD_SESSION_PRESERVE_FD, luo_session_preserve_fd,
+		     struct liveupdate_session_preserve_fd, token, true),
+	LUO_IOCTL_OP(LIVEUPDATE_CMD_SESSION_RETRIEVE_FD, luo_session_retrieve_fd,
+		     struct liveupdate_session_retrieve_fd, token, true),
+	LUO_IOCTL_OP(LIVEUPDATE_CMD_SESSION_FINISH, luo_session_finish,
+		     struct liveupdate_session_finish, reserved, true),
+	LUO_IOCTL_OP(LIVEUPDATE_CMD_SESSION_GET_NAME, luo_session_get_name,
+		     struct liveupdate_session_get_name, name, true),
+};
+
+union luo_ucmd_buffer {
+	struct liveupdate_ioctl_create_session create;
+	struct liveupdate_ioctl_retrieve_session retrieve;
+	struct liveupdate_session_preserve_fd preserve;
+	struct liveupdate_session_retrieve_fd retrieve_fd;
+	struct liveupdate_session_finish finish;
+	struct liveupdate_session_get_name get_name;
+};
+
+/**
+ * luo_ucmd_respond - Copy an ioctl's struct back to userspace.
+ * @ucmd: The call.
+ *
+ * Copies as much as both sides know of the struct.
+ *
+ * Context: Process context.
+ * Return: 0, or -EFAULT.
+ */
+int luo_ucmd_respond(struct luo_ucmd *ucmd)
+{
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min_t(size_t, ucmd->size, ucmd->user_size)))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * luo_ioctl - The one ioctl dispatcher of LUO.
+ * @file:    The file descriptor the ioctl came on.
+ * @cmd:     The command.
+ * @arg:     The user's struct.
+ * @session: Whether @file is a session (else /dev/liveupdate).
+ *
+ * Context: Process context. Takes luo_state_rwsem for read.
+ * Return: what the command returns; -ENOTTY for a command that is not one
+ * of @file's, -EFAULT, -EINVAL or -E2BIG for a bad struct size, -EBUSY once
+ * the live update has serialized the sessions.
+ */
+long luo_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
+	       bool session)
+{
+	unsigned int nr = _IOC_NR(cmd);
+	union luo_ucmd_buffer buffer;
+	const struct luo_ioctl_op *op;
+	struct luo_ucmd ucmd = {
+		.file = file,
+		.ubuffer = (void __user *)arg,
+		.cmd = &buffer,
+	};
+	int err;
+
+	if (cmd != _IO(LIVEUPDATE_IOCTL_TYPE, nr) || nr >= ARRAY_SIZE(luo_ioctl_ops))
+		return -ENOTTY;
+	op = &luo_ioctl_ops[nr];
+	if (!op->fn || op->session != session)
+		return -ENOTTY;
+
+	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
+		return -EFAULT;
+	if (ucmd.user_size < op->min_size)
+		return -EINVAL;
+	ucmd.size = op->size;
+	err = copy_struct_from_user(ucmd.cmd, ucmd.size, ucmd.ubuffer,
+				    ucmd.user_size);
+	if (err)
+		return err;
+
+	guard(rwsem_read)(&luo_state_rwsem);
+	if (luo_global.frozen)
+		return -EBUSY;
+	return op->fn(&ucmd);
+}
+
+/* Rebuild the incoming sessions, once, at the first open that can. */
+static int luo_rebuild_incoming(void)
+{
+	ktime_t start = ktime_get();
+	int err;
+
+	lockdep_assert_held_write(&luo_state_rwsem);
+	if (!luo_global.in_pending)
+		return 0;
+
+	err = luo_session_deserialize(&luo_kho_reader, luo_global.in_sessions_pa);
+	if (err == -ENOENT)
+		return err;	/* a handler is missing: try again later */
+	luo_global.in_pending = false;
+	if (err) {
+		pr_err("dropping the previous kernel's sessions: %pe\n",
+		       ERR_PTR(err));
+		return 0;
+	}
+	pr_info("deserialized the previous kernel's sessions in %lld us\n",
+		ktime_us_delta(ktime_get(), start));
+	return 0;
+}
+
+static int luo_device_open(struct inode *inode, struct file *file)
+{
+	int err;
+
+	if (atomic_cmpxchg(&luo_global.opened, 0, 1))
+		return -EBUSY;
+
+	scoped_guard(rwsem_write, &luo_state_rwsem)
+		err = luo_rebuild_incoming();
+	if (err)
+		atomic_set(&luo_global.opened, 0);
+	return err;
+}
+
+static int luo_device_release(struct inode *inode, struct file *file)
+{
+	atomic_set(&luo_global.opened, 0);
+	return 0;
+}
+
+static long luo_device_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	return luo_ioctl(file, cmd, arg, false);
+}
+
+static const struct file_operations luo_device_fops = {
+	.owner		= THIS_MODULE,
+	.open		= luo_device_open,
+	.release	= luo_device_release,
+	.unlocked_ioctl	= luo_device_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};
+
+static struct miscdevice luo_miscdev = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "liveupdate",
+	.fops	= &luo_device_fops,
+	.mode	= 0600,
+};
+
+/**
+ * liveupdate_reboot - Freeze and serialize every session for kexec.
+ *
+ * Called by kexec before it jumps to the next kernel. From the moment this
+ * succeeds, every ioctl of LUO fails with -EBUSY.
+ *
+ * Context: Process context. Takes luo_state_rwsem for write.
+ * Return: 0 (also when LUO is off), or an errno, in which case every
+ * session is as it was before the call and kexec must not go ahead.
+ */
+int liveupdate_reboot(void)
+{
+	long nr_sessions = 0, nr_files = 0;
+	ktime_t start = ktime_get();
+	u64 sessions_pa, flbs_pa;
+	int err;
+
+	if (!liveupdate_enabled())
+		return 0;
+
+	guard(rwsem_write)(&luo_state_rwsem);
+	if (luo_global.frozen)
+		return 0;
+
+	err = luo_session_serialize(&sessions_pa, &nr_sessions, &nr_files);
+	if (err)
+		goto err_out;
+	err = luo_flb_serialize(&flbs_pa);
+	if (err) {
+		luo_session_unfreeze();
+		goto err_out;
+	}
+
+	luo_global.out->sessions_pa = sessions_pa;
+	luo_global.out->flbs_pa = flbs_pa;
+	luo_global.frozen = true;
+	pr_info("reboot: serialized %ld sessions and %ld files in %lld us\n",
+		nr_sessions, nr_files, ktime_us_delta(ktime_get(), start));
+	return 0;
+
+err_out:
+	pr_err("reboot: cannot serialize the sessions, live update cancelled: %pe\n",
+	       ERR_PTR(err));
+	return err;
+}
+
+/* Read the root of the previous kernel's state and check its version. */
+static int __init luo_parse_incoming(void)
+{
+	const struct luo_ser *ser;
+	phys_addr_t pa;
+	size_t size;
+	int err;
+
+	err = kho_retrieve_subtree(LUO_KHO_ENTRY_NAME, &pa, &size);
+	if (err == -ENOENT)
+		return 0;	/* not a live update, or no LUO before */
+	if (err)
+		return err;
+	if (size < sizeof(*ser))
+		return -EINVAL;
+	ser = luo_kho_map(NULL, pa);
+	if (!ser)
+		return -EINVAL;
+	if (memcmp(ser->compatible, LUO_ABI_COMPATIBLE, sizeof(LUO_ABI_COMPATIBLE))) {
+		pr_err("the previous kernel speaks '%.*s', not '%s'\n",
+		       (int)sizeof(ser->compatible), ser->compatible,
+		       LUO_ABI_COMPATIBLE);
+		return -EPROTO;
+	}
+
+	luo_global.liveupdate_num = ser->liveupdate_num;
+	luo_global.in_sessions_pa = ser->sessions_pa;
+	luo_global.in_pending = true;
+	err = luo_flb_parse_incoming(&luo_kho_reader, ser->flbs_pa);
+	kho_restore_free((void *)ser);
+	pr_info("live update number %llu\n", luo_global.liveupdate_num);
+	return err;
+}
+
+static int __init luo_early_init(void)
+{
+	int err;
+
+	if (!luo_global.enabled)
+		return 0;
+	if (!kho_is_enabled()) {
+		pr_warn("KHO is off: live update disabled\n");
+		luo_global.enabled = false;
+		return 0;
+	}
+	err = luo_session_init();
+	if (err) {
+		pr_err("live update disabled: %pe\n", ERR_PTR(err));
+		luo_global.enabled = false;
+		return 0;
+	}
+	err = luo_parse_incoming();
+	if (err)
+		pr_err("ignoring the previous kernel's state: %pe\n", ERR_PTR(err));
+	return 0;
+}
+early_initcall(luo_early_init);
+
+static int luo_registry_show(struct seq_file *m, void *unused)
+{
+	guard(rwsem_read)(&luo_register_rwlock);
+	luo_file_show_registry(m);
+	luo_flb_show_registry(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(luo_registry);
+
+/* Prepare the outgoing root, then open for business. */
+static int __init luo_late_init(void)
+{
+	struct luo_ser *ser;
+	struct dentry *dir;
+	int err;
+
+	if (!luo_global.enabled)
+		return 0;
+
+	ser = kho_alloc_preserve(sizeof(*ser));
+	err = PTR_ERR_OR_ZERO(ser);
+	if (err)
+		goto err_disable;
+	strscpy_pad(ser->compatible, LUO_ABI_COMPATIBLE);
+	ser->liveupdate_num = luo_global.liveupdate_num + 1;
+	err = kho_add_subtree(LUO_KHO_ENTRY_NAME, ser, sizeof(*ser));
+	if (err)
+		goto err_free;
+	err = luo_flb_outgoing_init();
+	if (err)
+		goto err_remove;
+	luo_global.out = ser;
+
+	err = misc_register(&luo_miscdev);
+	if (err)
+		pr_err("cannot create /dev/liveupdate: %pe\n", ERR_PTR(err));
+
+	dir = debugfs_create_dir("liveupdate", NULL);
+	debugfs_create_file("registry", 0400, dir, NULL, &luo_registry_fops);
+	return 0;
+
+err_remove:
+	kho_remove_subtree(ser);
+err_free:
+	kho_unpreserve_free(ser);
+err_disable:
+	pr_err("cannot prepare the handover, live update disabled: %pe\n",
+	       ERR_PTR(err));
+	luo_global.enabled = false;
+	return err;
+}
+late_initcall(luo_late_init);

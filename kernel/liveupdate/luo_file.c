@@ -1,0 +1,647 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Live Update Orchestrator: file handlers and preserved files.
+ */
+
+/**
+ * DOC: LUO files
+ *
+ * A subsystem that can keep a kind of file alive across a live update
+ * registers a &struct liveupdate_file_handler. When userspace preserves a
+ * file, LUO asks every registered handler, in registration order, whether
+ * it can preserve it (@can_preserve); the first that can owns the file
+ * from then on. In the next kernel, the file's handler is found again by
+ * its compatible string.
+ *
+ * A handler's lifetime is its module's: it registers in its module's init
+ * and unregisters in its exit. Registering pins nothing. LUO takes a
+ * reference on the handler's module (@owner) only while a session uses
+ * the handler: from the preservation of a file until it is unpreserved or
+ * handed over, and in the new kernel from the rebuild of a file until it
+ * is finished. A module whose files are in a session therefore cannot be
+ * unloaded, and one whose files are not can be. Unregistering a handler
+ * also unregisters the FLBs attached to it. The registry is protected by
+ * luo_register_rwlock.
+ *
+ * The life of a preserved file, as its handler sees it::
+ *
+ *   preserve -> [unpreserve]                          (session closed)
+ *   preserve -> freeze -> [unfreeze -> ...]           (live update cancelled)
+ *   preserve -> freeze -> kexec -> retrieve -> finish (live update)
+ *
+ * In the new kernel, retrieve runs when userspace first asks for the file;
+ * its result is remembered, and a failed retrieve fails again with the same
+ * errno without calling the handler. Finish runs for every file of a
+ * session when the session is finished, whether or not the file was
+ * retrieved (the handler sees which through @retrieve_status).
+ *
+ * A file (or the object behind it, as told by @get_id) can be in one
+ * session only, once; within a session, tokens are unique. Both are
+ * looked up in XArrays.
+ */
+
+#define pr_fmt(fmt) "liveupdate: " fmt
+
+#include <linux/cleanup.h>
+#include <linux/err.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/list.h>
+#include <linux/list_private.h>
+#include <linux/module.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/xarray.h>
+
+#include "luo_internal.h"
+
+/**
+ * struct luo_file - A file in a session.
+ * @fh:              Its handler.
+ * @file:            The file: the preserved one, or the retrieved one.
+ * @token:           Its token.
+ * @serialized_data: The handler's handle.
+ * @private_data:    The handler's private pointer.
+ * @retrieve_status: See &struct liveupdate_file_op_args.
+ * @id:              Outgoing: its key in luo_file_ids.
+ * @frozen:          Outgoing: its freeze succeeded.
+ * @deps:            The FLBs it depends on.
+ * @list:            In its session's list.
+ */
+struct luo_file {
+	struct liveupdate_file_handler *fh;
+	struct file *file;
+	u64 token;
+	u64 serialized_data;
+	void *private_data;
+	int retrieve_status;
+	unsigned long id;
+	bool frozen;
+	struct luo_flb_deps deps;
+	struct list_head list;
+};
+
+/* The registered handlers, in order (luo_register_rwlock). */
+static LIST_HEAD(luo_file_handlers);
+
+/* Every file preserved in any session, by id. */
+static DEFINE_XARRAY(luo_file_ids);
+
+/* Fill the handler's arguments from @lf. */
+static void luo_file_args(struct luo_file *lf,
+			  struct liveupdate_file_op_args *args)
+{
+	*args = (struct liveupdate_file_op_args) {
+		.handler = lf->fh,
+		.retrieve_status = lf->retrieve_status,
+		.file = lf->file,
+		.serialized_data = lf->serialized_data,
+		.private_data = lf->private_data,
+	};
+}
+
+/* Keep what the handler may have changed. */
+static void luo_file_keep(struct luo_file *lf,
+			  struct liveupdate_file_op_args *args)
+{
+	lf->serialized_data = args->serialized_data;
+	lf->private_data = args->private_data;
+}
+
+static struct liveupdate_file_handler *luo_file_handler_find(const char *compatible)
+{
+	struct liveupdate_file_handler *fh;
+
+	lockdep_assert_held(&luo_register_rwlock);
+	list_private_for_each_entry(fh, &luo_file_handlers, list)
+		if (!strncmp(fh->compatible, compatible,
+			     LIVEUPDATE_HNDL_COMPAT_LENGTH))
+			return fh;
+	return NULL;
+}
+
+/**
+ * luo_file_handler_registered - Whether @fh is in the registry.
+ * @fh: The handler.
+ *
+ * Context: luo_register_rwlock held.
+ * Return: true if @fh is registered.
+ */
+bool luo_file_handler_registered(struct liveupdate_file_handler *fh)
+{
+	struct liveupdate_file_handler *it;
+
+	lockdep_assert_held(&luo_register_rwlock);
+	list_private_for_each_entry(it, &luo_file_handlers, list)
+		if (it == fh)
+			return true;
+	return false;
+}
+
+static bool luo_file_ops_valid(const struct liveupdate_file_ops *ops)
+{
+	return ops && ops->can_preserve && ops->preserve && ops->unpreserve &&
+	       ops->retrieve;
+}
+
+/**
+ * liveupdate_register_file_handler - Register a file handler.
+ * @fh: The handler; its ops and compatible string must be set.
+ *
+ * Context: Process context. Takes luo_register_rwlock for write.
+ * Return: 0; -EOPNOTSUPP if live update is off; -EINVAL for missing ops or
+ * a bad compatible string; -EEXIST if a handler with this compatible
+ * string is registered.
+ */
+int liveupdate_register_file_handler(struct liveupdate_file_handler *fh)
+{
+	if (!liveupdate_enabled())
+		return -EOPNOTSUPP;
+	if (!luo_file_ops_valid(fh->ops) ||
+	    !luo_ser_string_valid(fh->compatible, sizeof(fh->compatible)))
+		return -EINVAL;
+
+	scoped_guard(rwsem_write, &luo_register_rwlock) {
+		if (luo_file_handler_find(fh->compatible))
+			return -EEXIST;
+		INIT_LIST_HEAD(&ACCESS_PRIVATE(fh, flb_list));
+		list_add_tail(&ACCESS_PRIVATE(fh, list), &luo_file_handlers);
+	}
+	/* It registers FLBs itself: call it without the lock. */
+	liveupdate_test_register(fh);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(liveupdate_register_file_handler);
+
+/**
+ * liveupdate_unregister_file_handler - Unregister a file handler.
+ * @fh: The handler.
+ *
+ * Also unregisters every FLB attached to @fh. A handler whose module is
+ * pinned by a session cannot get here through module unload; a built-in
+ * handler must not unregister while its files are preserved.
+ *
+ * Context: Process context. Takes luo_register_rwlock for write.
+ */
+void liveupdate_unregister_file_handler(struct liveupdate_file_handler *fh)
+{
+	if (!liveupdate_enabled())
+		return;
+
+	guard(rwsem_write)(&luo_register_rwlock);
+	if (!luo_file_handler_registered(fh))
+		return;
+	luo_flb_unregister_all(fh);
+	list_del_init(&ACCESS_PRIVATE(fh, list));
+}
+EXPORT_SYMBOL_GPL(liveupdate_unregister_file_handler);
+
+/**
+ * luo_file_show_registry - List the handlers (debugfs).
+ * @m: Where to print.
+ *
+ * Context: luo_register_rwlock held.
+ */
+void luo_file_show_registry(struct seq_file *m)
+{
+	struct liveupdate_file_handler *fh;
+
+	lockdep_assert_held(&luo_register_rwlock);
+	list_private_for_each_entry(fh, &luo_file_handlers, list)
+		seq_printf(m, "handler %s\n", fh->compatible);
+}
+
+/**
+ * luo_file_set_init - Initialise an empty file set.
+ * @fs: The set.
+ *
+ * Context: Any context.
+ */
+void luo_file_set_init(struct luo_file_set *fs)
+{
+	mutex_init(&fs->lock);
+	xa_init(&fs->tokens);
+	INIT_LIST_HEAD(&fs->files);
+	fs->count = 0;
+	kho_block_set_init(&fs->blocks, sizeof(struct luo_file_ser));
+	fs->ser_pa = 0;
+}
+
+/*
+ * Find the handler of a file being preserved and take what it needs: its
+ * module and its FLBs.
+ */
+static int luo_file_bind(struct luo_file *lf)
+{
+	struct liveupdate_file_handler *fh;
+	int err;
+
+	guard(rwsem_read)(&luo_register_rwlock);
+	list_private_for_each_entry(fh, &luo_file_handlers, list)
+		if (fh->ops->can_preserve(fh, lf->file))
+			goto found;
+	return -ENOENT;
+
+found:
+	if (!try_module_get(fh->ops->owner))
+		return -ENOENT;
+	err = luo_flb_file_preserve(fh, &lf->deps);
+	if (err) {
+		module_put(fh->ops->owner);
+		return err;
+	}
+	lf->fh = fh;
+	return 0;
+}
+
+/* Find the handler of a file being rebuilt and take what it needs. */
+static int luo_file_bind_incoming(struct luo_file *lf, const char *compatible)
+{
+	struct liveupdate_file_handler *fh;
+	int err;
+
+	guard(rwsem_read)(&luo_register_rwlock);
+	fh = luo_file_handler_find(compatible);
+	if (!fh || !try_module_get(fh->ops->owner)) {
+		pr_warn("no handler for '%.*s'\n",
+			LIVEUPDATE_HNDL_COMPAT_LENGTH, compatible);
+		return -ENOENT;
+	}
+	err = luo_flb_file_deserialize(fh, &lf->deps);
+	if (err) {
+		module_put(fh->ops->owner);
+		return err;
+	}
+	lf->fh = fh;
+	return 0;
+}
+
+static unsigned long luo_file_id(struct luo_file *lf)
+{
+	if (lf->fh->ops->get_id)
+		return lf->fh->ops->get_id(lf->file);
+	return (unsigned long)lf->file;
+}
+
+/**
+ * luo_file_preserve - Preserve a file in an outgoing session.
+ * @fs:    The session's files.
+ * @token: The token userspace chose.
+ * @fd:    The file descriptor.
+ *
+ * Context: Process context, @fs->lock held.
+ * Return: 0; -EEXIST for a token in use; -EBADF; -ENOENT if no handler can
+ * preserve the file; -EBUSY if it is preserved already; -ENOMEM; or what
+ * the handler or an FLB returned.
+ */
+int luo_file_preserve(struct luo_file_set *fs, u64 token, int fd)
+{
+	struct liveupdate_file_op_args args;
+	struct luo_file *lf;
+	int err;
+
+	lockdep_assert_held(&fs->lock);
+	if (token != (unsigned long)token)
+		return -EINVAL;
+	if (xa_load(&fs->tokens, token))
+		return -EEXIST;
+	lf = kzalloc_obj(*lf);
+	if (!lf)
+		return -ENOMEM;
+	lf->token = token;
+	lf->file = fget(fd);
+	err = -EBADF;
+	if (!lf->file)
+		goto err_free;
+
+	err = luo_file_bind(lf);
+	if (err)
+		goto err_fput;
+	lf->id = luo_file_id(lf);
+	err = xa_insert(&luo_file_ids, lf->id, lf, GFP_KERNEL);
+	if (err)
+		goto err_unbind;
+	err = xa_insert(&fs->tokens, token, lf, GFP_KERNEL);
+	if (err)
+		goto err_erase_id;
+	err = kho_block_set_grow(&fs->blocks, fs->count + 1);
+	if (err)
+		goto err_erase_token;
+
+	luo_file_args(lf, &args);
+	err = lf->fh->ops->preserve(&args);
+	if (err)
+		goto err_shrink;
+	luo_file_keep(lf, &args);
+	list_add_tail(&lf->list, &fs->files);
+	fs->count++;
+	return 0;
+
+err_shrink:
+	kho_block_set_shrink(&fs->blocks, fs->count);
+err_erase_token:
+	xa_erase(&fs->tokens, token);
+err_erase_id:
+	xa_erase(&luo_file_ids, lf->id);
+err_unbind:
+	luo_flb_file_unpreserve(&lf->deps);
+	module_put(lf->fh->ops->owner);
+err_fput:
+	fput(lf->file);
+err_free:
+	kfree(lf);
+	return err;
+}
+
+/* Drop a file from its set; whatever the handler kept is dealt with. */
+static void luo_file_free(struct luo_file_set *fs, struct luo_file *lf)
+{
+	list_del(&lf->list);
+	xa_erase(&fs->tokens, lf->token);
+	fs->count--;
+	module_put(lf->fh->ops->owner);
+	if (lf->file)
+		fput(lf->file);
+	kfree(lf);
+}
+
+/**
+ * luo_file_unpreserve_all - Give back every file of an outgoing session.
+ * @fs: The session's files.
+ *
+ * Context: Process context, @fs->lock held.
+ */
+void luo_file_unpreserve_all(struct luo_file_set *fs)
+{
+	struct liveupdate_file_op_args args;
+	struct luo_file *lf, *tmp;
+
+	lockdep_assert_held(&fs->lock);
+	list_for_each_entry_safe_reverse(lf, tmp, &fs->files, list) {
+		luo_file_args(lf, &args);
+		lf->fh->ops->unpreserve(&args);
+		xa_erase(&luo_file_ids, lf->id);
+		luo_flb_file_unpreserve(&lf->deps);
+		luo_file_free(fs, lf);
+	}
+	kho_block_set_shrink(&fs->blocks, 0);
+}
+
+/**
+ * luo_file_unfreeze_all - Undo the freeze of every file that froze.
+ * @fs: The session's files.
+ *
+ * Context: Process context, @fs->lock held.
+ */
+void luo_file_unfreeze_all(struct luo_file_set *fs)
+{
+	struct liveupdate_file_op_args args;
+	struct luo_file *lf;
+
+	lockdep_assert_held(&fs->lock);
+	list_for_each_entry(lf, &fs->files, list) {
+		if (!lf->frozen)
+			continue;
+		lf->frozen = false;
+		if (!lf->fh->ops->unfreeze)
+			continue;
+		luo_file_args(lf, &args);
+		lf->fh->ops->unfreeze(&args);
+		luo_file_keep(lf, &args);
+	}
+}
+
+/**
+ * luo_file_freeze_all - Freeze every file of an outgoing session.
+ * @fs: The session's files.
+ *
+ * Context: Process context, @fs->lock held.
+ * Return: 0, or the errno of the first freeze that failed, in which case
+ * the files of @fs are unfrozen again.
+ */
+int luo_file_freeze_all(struct luo_file_set *fs)
+{
+	struct liveupdate_file_op_args args;
+	struct luo_file *lf;
+	int err;
+
+	lockdep_assert_held(&fs->lock);
+	list_for_each_entry(lf, &fs->files, list) {
+		if (lf->fh->ops->freeze) {
+			luo_file_args(lf, &args);
+			err = lf->fh->ops->freeze(&args);
+			if (err) {
+				luo_file_unfreeze_all(fs);
+				return err;
+			}
+			luo_file_keep(lf, &args);
+		}
+		lf->frozen = true;
+	}
+	return 0;
+}
+
+/**
+ * luo_file_serialize - Write the files of a frozen session.
+ * @fs:  The session's files.
+ * @ser: Out: where the chain is.
+ *
+ * Context: Process context, @fs->lock held.
+ */
+void luo_file_serialize(struct luo_file_set *fs, struct luo_file_set_ser *ser)
+{
+	struct kho_block_set_it it;
+	struct luo_file_ser *entry;
+	struct luo_file *lf;
+
+	lockdep_assert_held(&fs->lock);
+	kho_block_set_clear(&fs->blocks);
+	kho_block_set_it_init(&it, &fs->blocks);
+	list_for_each_entry(lf, &fs->files, list) {
+		entry = kho_block_set_it_reserve_entry(&it);
+		memcpy(entry->compatible, lf->fh->compatible,
+		       sizeof(entry->compatible));
+		entry->data = lf->serialized_data;
+		entry->token = lf->token;
+	}
+	ser->files = kho_block_set_head_pa(&fs->blocks);
+	ser->count = fs->count;
+}
+
+/* Rebuild one file of an incoming session. */
+static int luo_file_deserialize_one(const void *entry, void *arg)
+{
+	const struct luo_file_ser *ser = entry;
+	struct luo_file_set *fs = arg;
+	struct luo_file *lf;
+	int err;
+
+	if (!luo_ser_string_valid(ser->compatible, sizeof(ser->compatible))) {
+		pr_err("a file's handler name is empty or unterminated\n");
+		return -EINVAL;
+	}
+	if (ser->token != (unsigned long)ser->token)
+		return -EINVAL;
+	lf = kzalloc_obj(*lf);
+	if (!lf)
+		return -ENOMEM;
+	lf->token = ser->token;
+	lf->serialized_data = ser->data;
+	err = xa_insert(&fs->tokens, lf->token, lf, GFP_KERNEL);
+	if (err) {
+		if (err == -EBUSY) {
+			pr_err("token %llu is handed over twice\n", lf->token);
+			err = -EINVAL;
+		}
+		kfree(lf);
+		return err;
+	}
+	err = luo_file_bind_incoming(lf, ser->compatible);
+	if (err) {
+		xa_erase(&fs->tokens, lf->token);
+		kfree(lf);
+		return err;
+	}
+	list_add_tail(&lf->list, &fs->files);
+	fs->count++;
+	return 0;
+}
+
+/**
+ * luo_file_deserialize - Rebuild the files of an incoming session.
+ * @fs:  The session's files, empty.
+ * @r:   How to reach the previous kernel's memory.
+ * @ser: The session's file set, as the previous kernel wrote it.
+ *
+ * No handler is called: files are retrieved on demand.
+ *
+ * Context: Process context, @fs->lock held.
+ * Return: 0; -EINVAL for malformed state; -ENOENT if a handler is missing;
+ * -ENOMEM. On failure the caller discards @fs.
+ */
+int luo_file_deserialize(struct luo_file_set *fs, struct luo_ser_reader *r,
+			 const struct luo_file_set_ser *ser)
+{
+	long n;
+
+	lockdep_assert_held(&fs->lock);
+	if (!ser->files != !ser->count)
+		return -EINVAL;
+	n = luo_chain_walk(r, ser->files, sizeof(struct luo_file_ser),
+			   luo_file_deserialize_one, fs);
+	if (n < 0)
+		return n;
+	if (n != ser->count) {
+		pr_err("a session says %llu files, its chain has %ld\n",
+		       ser->count, n);
+		return -EINVAL;
+	}
+	fs->ser_pa = ser->files;
+	return 0;
+}
+
+/**
+ * luo_file_release_ser - Give back the chain an incoming session was read from.
+ * @fs: The session's files, rebuilt.
+ * @r:  The reader they were rebuilt with.
+ *
+ * Context: Process context, @fs->lock held.
+ */
+void luo_file_release_ser(struct luo_file_set *fs, struct luo_ser_reader *r)
+{
+	lockdep_assert_held(&fs->lock);
+	luo_chain_release(r, fs->ser_pa);
+	fs->ser_pa = 0;
+}
+
+/**
+ * luo_file_discard_all - Forget the files of an incoming session.
+ * @fs: The session's files.
+ *
+ * For a rebuild that failed: no handler is called.
+ *
+ * Context: Process context, @fs->lock held.
+ */
+void luo_file_discard_all(struct luo_file_set *fs)
+{
+	struct luo_file *lf, *tmp;
+
+	lockdep_assert_held(&fs->lock);
+	list_for_each_entry_safe(lf, tmp, &fs->files, list) {
+		luo_flb_file_discard(&lf->deps);
+		luo_file_free(fs, lf);
+	}
+}
+
+/**
+ * luo_file_retrieve - Get a file of an incoming session.
+ * @fs:    The session's files.
+ * @token: The file's token.
+ * @filep: Out: the file, with a reference for the caller.
+ *
+ * Context: Process context, @fs->lock held.
+ * Return: 0; -ENOENT for an unknown token; or the errno of the handler's
+ * retrieve, now or the first time.
+ */
+int luo_file_retrieve(struct luo_file_set *fs, u64 token, struct file **filep)
+{
+	struct liveupdate_file_op_args args;
+	struct luo_file *lf;
+	int err;
+
+	lockdep_assert_held(&fs->lock);
+	if (token != (unsigned long)token)
+		return -ENOENT;
+	lf = xa_load(&fs->tokens, token);
+	if (!lf)
+		return -ENOENT;
+	if (lf->retrieve_status < 0)
+		return lf->retrieve_status;
+	if (!lf->retrieve_status) {
+		luo_file_args(lf, &args);
+		err = lf->fh->ops->retrieve(&args);
+		if (err) {
+			lf->retrieve_status = err;
+			return err;
+		}
+		luo_file_keep(lf, &args);
+		lf->file = args.file;
+		lf->retrieve_status = 1;
+	}
+	*filep = get_file(lf->file);
+	return 0;
+}
+
+/**
+ * luo_file_finish_all - Finish every file of an incoming session.
+ * @fs: The session's files.
+ *
+ * Nothing is finished unless every file can finish.
+ *
+ * Context: Process context, @fs->lock held.
+ * Return: 0, or -EBUSY if a file cannot finish yet.
+ */
+int luo_file_finish_all(struct luo_file_set *fs)
+{
+	struct liveupdate_file_op_args args;
+	struct luo_file *lf, *tmp;
+
+	lockdep_assert_held(&fs->lock);
+	list_for_each_entry(lf, &fs->files, list) {
+		if (!lf->fh->ops->can_finish)
+			continue;
+		luo_file_args(lf, &args);
+		if (!lf->fh->ops->can_finish(&args))
+			return -EBUSY;
+	}
+	list_for_each_entry_safe(lf, tmp, &fs->files, list) {
+		if (lf->fh->ops->finish) {
+			luo_file_args(lf, &args);
+			lf->fh->ops->finish(&args);
+		}
+		luo_flb_file_finish(&lf->deps);
+		luo_file_free(fs, lf);
+	}
+	return 0;
+}

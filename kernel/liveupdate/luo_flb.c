@@ -1,0 +1,691 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Live Update Orchestrator: File-Lifecycle-Bound objects (FLBs).
+ */
+
+/**
+ * DOC: LUO File-Lifecycle-Bound objects
+ *
+ * Some state belongs to no single file but must live exactly as long as
+ * any file that needs it: the global state of a driver whose devices are
+ * preserved, for instance. Such state is an FLB, attached to one or more
+ * file handlers with liveupdate_register_flb(). Every file those handlers
+ * preserve depends on the FLBs attached at that moment.
+ *
+ * - Before the live update, the FLB's @preserve runs when the first file
+ *   that depends on it is preserved (in any session), and @unpreserve when
+ *   the last one is unpreserved. liveupdate_flb_get_outgoing() gives its
+ *   object in between.
+ * - At the live update, the handle and number of users of every FLB in use
+ *   are written to the FLB page (at most 63 FLBs).
+ * - In the new kernel, the FLB page is read at early boot. @retrieve runs
+ *   once, at the first liveupdate_flb_get_incoming() or, failing that,
+ *   when the last dependent file finishes; a failed retrieve is remembered.
+ *   @finish runs when the last file that depends on it finishes.
+ *
+ * LUO holds a reference on the FLB's module while the FLB has users in
+ * either kernel. An FLB's &struct luo_flb_private is initialised on first
+ * use under a spinlock, because FLBs are usually static and nothing else
+ * initialises them. The incoming state lives in LUO, not in the FLB, so a
+ * module unloaded and loaded again finds it unchanged.
+ *
+ * Unregistering a file handler unregisters the FLBs attached to it.
+ */
+
+#define pr_fmt(fmt) "liveupdate: " fmt
+
+#include <linux/cleanup.h>
+#include <linux/err.h>
+#include <linux/io.h>
+#include <linux/kexec_handover.h>
+#include <linux/list.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+
+#include "luo_internal.h"
+
+/* How many FLBs fit in the FLB page. */
+#define LUO_FLB_MAX							\
+	((KHO_BLOCK_SIZE - sizeof(struct luo_flb_header_ser)) /		\
+	 sizeof(struct luo_flb_ser))
+
+/**
+ * struct luo_flb_link - One FLB attached to one handler.
+ * @node: In the handler's flb_list.
+ * @flb:  The FLB.
+ */
+struct luo_flb_link {
+	struct list_head node;
+	struct liveupdate_flb *flb;
+};
+
+/* Lazy initialisation of FLB private state; see the hierarchy. */
+static DEFINE_SPINLOCK(luo_flb_init_lock);
+
+/* Every FLB attached to at least one handler (luo_register_rwlock). */
+static LIST_HEAD(luo_flb_list);
+
+/* The FLB page for the next kernel, prepared at boot. */
+static struct luo_flb_header_ser *luo_flb_out_page;
+
+/* The FLBs the previous kernel handed over; fixed after early boot. */
+static struct luo_flb_incoming *luo_flb_in;
+static unsigned int luo_flb_in_count;
+
+static struct luo_flb_private *luo_flb_private(struct liveupdate_flb *flb)
+{
+	struct luo_flb_private *priv = &ACCESS_PRIVATE(flb, private);
+
+	/* Pairs with the release below: a ready FLB is fully initialised. */
+	if (smp_load_acquire(&priv->ready))
+		return priv;
+
+	spin_lock(&luo_flb_init_lock);
+	if (!priv->ready) {
+		mutex_init(&priv->lock);
+		INIT_LIST_HEAD(&priv->list);
+		/* Publish the initialised fields before the flag. */
+		smp_store_release(&priv->ready, true);
+	}
+	spin_unlock(&luo_flb_init_lock);
+	return priv;
+}
+
+static struct liveupdate_flb *luo_flb_of(struct luo_flb_private *priv)
+{
+	return container_of(priv, struct liveupdate_flb, private);
+}
+
+static struct luo_flb_incoming *luo_flb_incoming_find(const char *compatible)
+{
+	unsigned int i;
+
+	for (i = 0; i < luo_flb_in_count; i++)
+		if (!strncmp(luo_flb_in[i].name, compatible,
+			     LIVEUPDATE_FLB_COMPAT_LENGTH))
+			return &luo_flb_in[i];
+	return NULL;
+}
+
+static struct liveupdate_flb *luo_flb_find(const char *compatible)
+{
+	struct luo_flb_private *priv;
+
+	lockdep_assert_held(&luo_register_rwlock);
+	list_for_each_entry(priv, &luo_flb_list, list)
+		if (!strncmp(luo_flb_of(priv)->compatible, compatible,
+			     LIVEUPDATE_FLB_COMPAT_LENGTH))
+			return luo_flb_of(priv);
+	return NULL;
+}
+
+static bool luo_flb_valid(struct liveupdate_flb *flb)
+{
+	const struct liveupdate_flb_ops *ops = flb->ops;
+
+	return ops && ops->preserve && ops->unpreserve && ops->retrieve &&
+	       ops->finish &&
+	       luo_ser_string_valid(flb->compatible, sizeof(flb->compatible));
+}
+
+/**
+ * liveupdate_register_flb - Attach an FLB to a file handler.
+ * @fh:  A registered file handler.
+ * @flb: The FLB; its ops and compatible string must be set.
+ *
+ * An FLB may serve several handlers. Files @fh preserves from now on depend
+ * on @flb.
+ *
+ * Context: Process context. Takes luo_register_rwlock for write.
+ * Return: 0; -EOPNOTSUPP if live update is off; -EINVAL for missing ops or
+ * a bad compatible string; -ENOENT if @fh is not registered; -EEXIST if
+ * @flb is attached to @fh already or another FLB has its compatible
+ * string; -ENOMEM.
+ */
+int liveupdate_register_flb(struct liveupdate_file_handler *fh,
+			    struct liveupdate_flb *flb)
+{
+	struct luo_flb_link *link __free(kfree) = NULL;
+	struct luo_flb_private *priv;
+	struct luo_flb_link *it;
+	struct liveupdate_flb *other;
+
+	if (!liveupdate_enabled())
+		return -EOPNOTSUPP;
+	if (!luo_flb_valid(flb))
+		return -EINVAL;
+	priv = luo_flb_private(flb);
+	link = kzalloc_obj(*link);
+	if (!link)
+		return -ENOMEM;
+	link->flb = flb;
+
+	guard(rwsem_write)(&luo_register_rwlock);
+	if (!luo_file_handler_registered(fh))
+		return -ENOENT;
+	list_for_each_entry(it, &ACCESS_PRIVATE(fh, flb_list), node)
+		if (it->flb == flb)
+			return -EEXIST;
+	other = luo_flb_find(flb->compatible);
+	if (other && other != flb)
+		return -EEXIST;
+
+	list_add_tail(&no_free_ptr(link)->node, &ACCESS_PRIVATE(fh, flb_list));
+	if (!priv->handlers++)
+		list_add_tail(&priv->list, &luo_flb_list);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(liveupdate_register_flb);
+
+static void luo_flb_unlink(struct luo_flb_link *link)
+{
+	struct luo_flb_private *priv = luo_flb_private(link->flb);
+
+	lockdep_assert_held_write(&luo_register_rwlock);
+	list_del(&link->node);
+	if (!--priv->handlers)
+		list_del_init(&priv->list);
+	kfree(link);
+}
+
+/**
+ * liveupdate_unregister_flb - Detach an FLB from a file handler.
+ * @fh:  The file handler.
+ * @flb: The FLB.
+ *
+ * Files preserved before keep their dependency on @flb until they are
+ * unpreserved or finished.
+ *
+ * Context: Process context. Takes luo_register_rwlock for write.
+ */
+void liveupdate_unregister_flb(struct liveupdate_file_handler *fh,
+			       struct liveupdate_flb *flb)
+{
+	struct luo_flb_link *link;
+
+	if (!liveupdate_enabled())
+		return;
+
+	guard(rwsem_write)(&luo_register_rwlock);
+	if (!luo_file_handler_registered(fh))
+		return;
+	list_for_each_entry(link, &ACCESS_PRIVATE(fh, flb_list), node) {
+		if (link->flb == flb) {
+			luo_flb_unlink(link);
+			return;
+		}
+	}
+}
+EXPORT_SYMBOL_GPL(liveupdate_unregister_flb);
+
+/**
+ * luo_flb_unregister_all - Detach every FLB from a handler.
+ * @fh: The handler being unregistered.
+ *
+ * Context: luo_register_rwlock held for write.
+ */
+void luo_flb_unregister_all(struct liveupdate_file_handler *fh)
+{
+	struct luo_flb_link *link, *tmp;
+
+	lockdep_assert_held_write(&luo_register_rwlock);
+	list_for_each_entry_safe(link, tmp, &ACCESS_PRIVATE(fh, flb_list), node)
+		luo_flb_unlink(link);
+}
+
+/* Collect the FLBs attached to @fh. */
+static int luo_flb_deps_init(struct liveupdate_file_handler *fh,
+			     struct luo_flb_deps *deps, bool incoming)
+{
+	struct luo_flb_link *link;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&luo_register_rwlock);
+	deps->flbs = NULL;
+	deps->count = 0;
+	list_for_each_entry(link, &ACCESS_PRIVATE(fh, flb_list), node)
+		n++;
+	if (!n)
+		return 0;
+	deps->flbs = kzalloc_objs(*deps->flbs, n);
+	if (!deps->flbs)
+		return -ENOMEM;
+	list_for_each_entry(link, &ACCESS_PRIVATE(fh, flb_list), node) {
+		if (incoming && !luo_flb_incoming_find(link->flb->compatible))
+			continue;
+		deps->flbs[deps->count++] = link->flb;
+	}
+	return 0;
+}
+
+/* A file starts depending on @flb: preserve it if it is the first. */
+static int luo_flb_get_out(struct liveupdate_flb *flb)
+{
+	struct luo_flb_private *priv = luo_flb_private(flb);
+	struct liveupdate_flb_op_args args = { .flb = flb };
+	int err;
+
+	guard(mutex)(&priv->lock);
+	if (priv->users) {
+		priv->users++;
+		return 0;
+	}
+	if (!try_module_get(flb->ops->owner))
+		return -ENODEV;
+	err = flb->ops->preserve(&args);
+	if (err) {
+		module_put(flb->ops->owner);
+		return err;
+	}
+	priv->data = args.data;
+	priv->obj = args.obj;
+	priv->users = 1;
+	return 0;
+}
+
+/* A file stops depending on @flb: unpreserve it if it was the last. */
+static void luo_flb_put_out(struct liveupdate_flb *flb)
+{
+	struct luo_flb_private *priv = luo_flb_private(flb);
+	struct liveupdate_flb_op_args args = { .flb = flb };
+
+	guard(mutex)(&priv->lock);
+	if (WARN_ON_ONCE(priv->users <= 0) || --priv->users)
+		return;
+	args.data = priv->data;
+	args.obj = priv->obj;
+	flb->ops->unpreserve(&args);
+	priv->data = 0;
+	priv->obj = NULL;
+	module_put(flb->ops->owner);
+}
+
+/**
+ * luo_flb_file_preserve - A file of @fh is being preserved.
+ * @fh:   Its handler.
+ * @deps: Out: the FLBs it now depends on.
+ *
+ * Context: Process context, luo_register_rwlock held.
+ * Return: 0, -ENOMEM, -ENODEV if an FLB's module is going away, or what an
+ * FLB's preserve returned (nothing is left taken).
+ */
+int luo_flb_file_preserve(struct liveupdate_file_handler *fh,
+			  struct luo_flb_deps *deps)
+{
+	unsigned int i;
+	int err;
+
+	err = luo_flb_deps_init(fh, deps, false);
+	if (err)
+		return err;
+	for (i = 0; i < deps->count; i++) {
+		err = luo_flb_get_out(deps->flbs[i]);
+		if (err)
+			goto err_put;
+	}
+	return 0;
+
+err_put:
+	while (i--)
+		luo_flb_put_out(deps->flbs[i]);
+	kfree(deps->flbs);
+	deps->flbs = NULL;
+	deps->count = 0;
+	return err;
+}
+
+/**
+ * luo_flb_file_unpreserve - A preserved file is unpreserved.
+ * @deps: The FLBs it depends on; emptied.
+ *
+ * Context: Process context.
+ */
+void luo_flb_file_unpreserve(struct luo_flb_deps *deps)
+{
+	while (deps->count)
+		luo_flb_put_out(deps->flbs[--deps->count]);
+	kfree(deps->flbs);
+	deps->flbs = NULL;
+}
+
+/**
+ * luo_flb_file_deserialize - A file of @fh is rebuilt in the new kernel.
+ * @fh:   Its handler.
+ * @deps: Out: the incoming FLBs it depends on.
+ *
+ * Context: Process context, luo_register_rwlock held.
+ * Return: 0, -ENOMEM, or -ENOENT if an FLB's module is going away.
+ */
+int luo_flb_file_deserialize(struct liveupdate_file_handler *fh,
+			     struct luo_flb_deps *deps)
+{
+	struct luo_flb_incoming *in;
+	unsigned int i;
+	int err;
+
+	err = luo_flb_deps_init(fh, deps, true);
+	if (err)
+		return err;
+	for (i = 0; i < deps->count; i++) {
+		struct module *owner = deps->flbs[i]->ops->owner;
+
+		in = luo_flb_incoming_find(deps->flbs[i]->compatible);
+		guard(mutex)(&in->lock);
+		if (!in->pinned) {
+			if (!try_module_get(owner)) {
+				deps->count = i;
+				luo_flb_file_discard(deps);
+				return -ENOENT;
+			}
+			in->owner = owner;
+			in->pinned = true;
+		}
+		in->users++;
+	}
+	return 0;
+}
+
+/* Run retrieve once; its result is remembered. */
+static void luo_flb_retrieve(struct luo_flb_incoming *in,
+			     struct liveupdate_flb *flb)
+{
+	struct liveupdate_flb_op_args args = { .flb = flb, .data = in->data };
+	int err;
+
+	lockdep_assert_held(&in->lock);
+	if (in->status)
+		return;
+	err = flb->ops->retrieve(&args);
+	if (err) {
+		pr_err("flb %s: retrieve failed: %pe\n", flb->compatible,
+		       ERR_PTR(err));
+		in->status = err;
+		return;
+	}
+	in->obj = args.obj;
+	in->status = 1;
+}
+
+/* A rebuilt file that depends on @flb is finished or forgotten. */
+static void luo_flb_put_in(struct liveupdate_flb *flb, bool finish)
+{
+	struct luo_flb_incoming *in = luo_flb_incoming_find(flb->compatible);
+	struct liveupdate_flb_op_args args = { .flb = flb };
+
+	guard(mutex)(&in->lock);
+	if (WARN_ON_ONCE(in->users <= 0) || --in->users)
+		return;
+	if (finish) {
+		luo_flb_retrieve(in, flb);
+		if (in->status > 0) {
+			args.data = in->data;
+			args.obj = in->obj;
+			flb->ops->finish(&args);
+		}
+		in->obj = NULL;
+		in->finished = true;
+	}
+	in->pinned = false;
+	module_put(in->owner);
+}
+
+/**
+ * luo_flb_file_finish - A rebuilt file finished.
+ * @deps: The incoming FLBs it depends on; emptied.
+ *
+ * Context: Process context.
+ */
+void luo_flb_file_finish(struct luo_flb_deps *deps)
+{
+	while (deps->count)
+		luo_flb_put_in(deps->flbs[--deps->count], true);
+	kfree(deps->flbs);
+	deps->flbs = NULL;
+}
+
+/**
+ * luo_flb_file_discard - A rebuilt file is forgotten (failed rebuild).
+ * @deps: The incoming FLBs it depends on; emptied.
+ *
+ * Context: Process context.
+ */
+void luo_flb_file_discard(struct luo_flb_deps *deps)
+{
+	while (deps->count)
+		luo_flb_put_in(deps->flbs[--deps->count], false);
+	kfree(deps->flbs);
+	deps->flbs = NULL;
+}
+
+/**
+ * liveupdate_flb_get_incoming - Get the object of an incoming FLB.
+ * @flb:  The FLB.
+ * @objp: Out: its object.
+ *
+ * Retrieves the FLB if nobody did yet. On success the FLB is locked until
+ * liveupdate_flb_put_incoming(): its finish cannot run in between.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0; -EOPNOTSUPP if live update is off; -ENODATA if the previous
+ * kernel did not hand this FLB over or it is finished; or the errno of its
+ * retrieve.
+ */
+int liveupdate_flb_get_incoming(struct liveupdate_flb *flb, void **objp)
+{
+	struct luo_flb_incoming *in;
+
+	if (!liveupdate_enabled())
+		return -EOPNOTSUPP;
+	in = luo_flb_incoming_find(flb->compatible);
+	if (!in)
+		return -ENODATA;
+
+	mutex_lock(&in->lock);
+	if (!in->finished)
+		luo_flb_retrieve(in, flb);
+	if (in->finished || in->status < 0) {
+		int err = in->finished ? -ENODATA : in->status;
+
+		mutex_unlock(&in->lock);
+		return err;
+	}
+	*objp = in->obj;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(liveupdate_flb_get_incoming);
+
+/**
+ * liveupdate_flb_put_incoming - Release what liveupdate_flb_get_incoming() got.
+ * @flb: The FLB.
+ *
+ * Context: Process context, after a successful get.
+ */
+void liveupdate_flb_put_incoming(struct liveupdate_flb *flb)
+{
+	struct luo_flb_incoming *in = luo_flb_incoming_find(flb->compatible);
+
+	if (!WARN_ON_ONCE(!in))
+		mutex_unlock(&in->lock);
+}
+EXPORT_SYMBOL_GPL(liveupdate_flb_put_incoming);
+
+/**
+ * liveupdate_flb_get_outgoing - Get the object of an FLB in use.
+ * @flb:  The FLB.
+ * @objp: Out: the object its preserve made.
+ *
+ * On success the FLB is locked until liveupdate_flb_put_outgoing().
+ *
+ * Context: Process context; may sleep.
+ * Return: 0; -EOPNOTSUPP if live update is off; -ENODATA if no preserved
+ * file depends on @flb.
+ */
+int liveupdate_flb_get_outgoing(struct liveupdate_flb *flb, void **objp)
+{
+	struct luo_flb_private *priv;
+
+	if (!liveupdate_enabled())
+		return -EOPNOTSUPP;
+	priv = luo_flb_private(flb);
+	mutex_lock(&priv->lock);
+	if (!priv->users) {
+		mutex_unlock(&priv->lock);
+		return -ENODATA;
+	}
+	*objp = priv->obj;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(liveupdate_flb_get_outgoing);
+
+/**
+ * liveupdate_flb_put_outgoing - Release what liveupdate_flb_get_outgoing() got.
+ * @flb: The FLB.
+ *
+ * Context: Process context, after a successful get.
+ */
+void liveupdate_flb_put_outgoing(struct liveupdate_flb *flb)
+{
+	mutex_unlock(&luo_flb_private(flb)->lock);
+}
+EXPORT_SYMBOL_GPL(liveupdate_flb_put_outgoing);
+
+/**
+ * luo_flb_outgoing_init - Prepare the FLB page for the next kernel.
+ *
+ * Context: Boot.
+ * Return: 0 or a negative errno.
+ */
+int luo_flb_outgoing_init(void)
+{
+	struct luo_flb_header_ser *page = kho_alloc_preserve(KHO_BLOCK_SIZE);
+
+	if (IS_ERR(page))
+		return PTR_ERR(page);
+	luo_flb_out_page = page;
+	return 0;
+}
+
+/**
+ * luo_flb_serialize - Write every FLB in use to the FLB page.
+ * @flbs_pa: Out: the page.
+ *
+ * Context: luo_state_rwsem held for write (liveupdate_reboot()).
+ * Return: 0, or -ENOSPC if more FLBs are in use than the page holds.
+ */
+int luo_flb_serialize(u64 *flbs_pa)
+{
+	struct luo_flb_ser *entry = (void *)(luo_flb_out_page + 1);
+	struct luo_flb_private *priv;
+	u64 n = 0;
+
+	lockdep_assert_held_write(&luo_state_rwsem);
+	guard(rwsem_read)(&luo_register_rwlock);
+	list_for_each_entry(priv, &luo_flb_list, list) {
+		guard(mutex)(&priv->lock);
+		if (!priv->users)
+			continue;
+		if (n == LUO_FLB_MAX)
+			return -ENOSPC;
+		memcpy(entry[n].name, luo_flb_of(priv)->compatible,
+		       sizeof(entry[n].name));
+		entry[n].data = priv->data;
+		entry[n].count = priv->users;
+		n++;
+	}
+	luo_flb_out_page->pgcnt = 1;
+	luo_flb_out_page->count = n;
+	*flbs_pa = virt_to_phys(luo_flb_out_page);
+	return 0;
+}
+
+/**
+ * luo_flb_parse - Read and check an FLB page from the previous kernel.
+ * @r:       How to reach the previous kernel's memory.
+ * @flbs_pa: The page, or 0.
+ * @flbsp:   Out: an array of the FLBs it names (kfree() it), or NULL.
+ * @countp:  Out: its length.
+ *
+ * The page is given back to @r once read.
+ *
+ * Context: Process context.
+ * Return: 0; -EINVAL if the page is not preserved memory, its counts are
+ * out of bounds, or a name is empty, unterminated or repeated; -ENOMEM.
+ */
+int luo_flb_parse(struct luo_ser_reader *r, u64 flbs_pa,
+		  struct luo_flb_incoming **flbsp, unsigned int *countp)
+{
+	const struct luo_flb_header_ser *hdr;
+	const struct luo_flb_ser *entry;
+	struct luo_flb_incoming *in;
+	unsigned int i, j;
+
+	*flbsp = NULL;
+	*countp = 0;
+	if (!flbs_pa)
+		return 0;
+	hdr = r->map(r, flbs_pa);
+	if (!hdr || hdr->pgcnt != 1 || hdr->count > LUO_FLB_MAX)
+		return -EINVAL;
+	if (!hdr->count)
+		goto out_release;
+
+	entry = (const void *)(hdr + 1);
+	in = kzalloc_objs(*in, hdr->count);
+	if (!in)
+		return -ENOMEM;
+	for (i = 0; i < hdr->count; i++) {
+		if (!luo_ser_string_valid(entry[i].name, sizeof(entry[i].name)))
+			goto err_free;
+		for (j = 0; j < i; j++)
+			if (!strcmp(in[j].name, entry[i].name))
+				goto err_free;
+		memcpy(in[i].name, entry[i].name, sizeof(in[i].name));
+		in[i].data = entry[i].data;
+		mutex_init(&in[i].lock);
+	}
+	*flbsp = in;
+	*countp = hdr->count;
+out_release:
+	r->release(r, flbs_pa);
+	return 0;
+
+err_free:
+	pr_err("FLB %u has a bad name: '%.*s'\n", i,
+	       (int)sizeof(entry[i].name), entry[i].name);
+	kfree(in);
+	return -EINVAL;
+}
+
+/**
+ * luo_flb_parse_incoming - Take note of the previous kernel's FLBs.
+ * @r:       How to reach the previous kernel's memory.
+ * @flbs_pa: The FLB page, or 0.
+ *
+ * Context: Early boot, before any FLB is registered.
+ * Return: 0 or a negative errno (see luo_flb_parse()).
+ */
+int luo_flb_parse_incoming(struct luo_ser_reader *r, u64 flbs_pa)
+{
+	return luo_flb_parse(r, flbs_pa, &luo_flb_in, &luo_flb_in_count);
+}
+
+/**
+ * luo_flb_show_registry - List the FLBs (debugfs).
+ * @m: Where to print.
+ *
+ * Context: luo_register_rwlock held.
+ */
+void luo_flb_show_registry(struct seq_file *m)
+{
+	struct luo_flb_private *priv;
+
+	lockdep_assert_held(&luo_register_rwlock);
+	list_for_each_entry(priv, &luo_flb_list, list)
+		seq_printf(m, "flb %s handlers=%d users=%ld\n",
+			   luo_flb_of(priv)->compatible, priv->handlers,
+			   READ_ONCE(priv->users));
+}

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Live Update Orchestrator: what the parts of LUO share with each other.
+ */
+#ifndef _KERNEL_LIVEUPDATE_LUO_INTERNAL_H
+#define _KERNEL_LIVEUPDATE_LUO_INTERNAL_H
+
+#include <linux/kho_block.h>
+#include <linux/liveupdate.h>
+#include <linux/rwsem.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+
+struct file;
+struct seq_file;
+
+/*
+ * Lock hierarchy, outermost first. A lock may be taken while holding only
+ * locks above it.
+ *
+ *  luo_state_rwsem        luo_core.c. Read: every ioctl and the closing of
+ *                         a session. Write: liveupdate_reboot(), which thus
+ *                         excludes every change to sessions while it
+ *                         freezes and serializes them.
+ *  luo_session_set.lock   luo_session.c, one per direction. The set's
+ *                         table, list, count and block chain; the lookup
+ *                         of a session by name.
+ *  luo_session.mutex      luo_session.c. The session's files and state.
+ *  luo_register_rwlock    luo_core.c. The registries of file handlers and
+ *                         FLBs, and which FLB serves which handler. Read:
+ *                         walks and lookups; write: (un)registration.
+ *  luo_flb_private.lock,  luo_flb.c. One FLB's outgoing or incoming state
+ *  luo_flb_incoming.lock  and its callbacks.
+ *  luo_flb_init_lock      luo_flb.c, a spinlock. Lazy init of an FLB's
+ *                         private state; nothing sleeps under it.
+ *
+ * luo_file_ids (an xarray of every file preserved in any session) uses
+ * its own internal lock only.
+ */
+extern struct rw_semaphore luo_state_rwsem;
+extern struct rw_semaphore luo_register_rwlock;
+
+/*
+ * Highest number of blocks in one chain: the next kernel's kho_block limit.
+ * It bounds the walk of a chain that comes from the previous kernel.
+ */
+#define LUO_MAX_BLOCKS		10000
+
+/* Entries that fit in one block of a chain. */
+#define LUO_BLOCK_ENTRIES(type)						\
+	((KHO_BLOCK_SIZE - sizeof(struct kho_block_header_ser)) / sizeof(type))
+
+/**
+ * struct luo_ucmd - One ioctl call, as the handlers see it.
+ * @file:      The file descriptor the ioctl came on.
+ * @ubuffer:   The user's struct.
+ * @user_size: Its size, as the user gave it.
+ * @cmd:       The kernel's copy of the struct, zero-extended.
+ * @size:      Size of the kernel's struct.
+ */
+struct luo_ucmd {
+	struct file *file;
+	void __user *ubuffer;
+	u32 user_size;
+	void *cmd;
+	size_t size;
+};
+
+int luo_ucmd_respond(struct luo_ucmd *ucmd);
+long luo_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
+	       bool session);
+bool luo_frozen(void);
+
+/**
+ * struct luo_ser_reader - Access to memory from the previous kernel.
+ * @map:     Return the page at @pa, or NULL if @pa cannot be a page the
+ *           previous kernel preserved.
+ * @release: Give a page of a chain back once its content is consumed.
+ *
+ * The kernel's reader checks addresses against memory and frees with KHO;
+ * KUnit feeds plain buffers through its own reader.
+ */
+struct luo_ser_reader {
+	const void *(*map)(struct luo_ser_reader *r, u64 pa);
+	void (*release)(struct luo_ser_reader *r, u64 pa);
+};
+
+extern struct luo_ser_reader luo_kho_reader;
+
+typedef int (*luo_chain_fn)(const void *entry, void *arg);
+long luo_chain_walk(struct luo_ser_reader *r, u64 head_pa, size_t entry_size,
+		    luo_chain_fn fn, void *arg);
+void luo_chain_release(struct luo_ser_reader *r, u64 head_pa);
+bool luo_ser_string_valid(const char *s, size_t size);
+
+/* Sessions (luo_session.c). */
+int luo_session_init(void);
+int luo_session_create(struct luo_ucmd *ucmd);
+int luo_session_retrieve(struct luo_ucmd *ucmd);
+int luo_session_preserve_fd(struct luo_ucmd *ucmd);
+int luo_session_retrieve_fd(struct luo_ucmd *ucmd);
+int luo_session_finish(struct luo_ucmd *ucmd);
+int luo_session_get_name(struct luo_ucmd *ucmd);
+int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files);
+void luo_session_unfreeze(void);
+int luo_session_deserialize(struct luo_ser_reader *r, u64 sessions_pa);
+bool luo_session_name_valid(const u8 *name);
+
+/**
+ * struct luo_file_set - The files of one session.
+ * @lock:   The session's mutex: the files and the session's own state.
+ * @tokens: The files by token.
+ * @files:  The files in the order they were preserved.
+ * @count:  Number of files.
+ * @blocks: Outgoing only: the block chain they are serialized into, grown
+ *          as files are preserved so that the live update allocates
+ *          nothing.
+ * @ser_pa: Incoming only: the chain the files were read from, given back
+ *          once every session has been rebuilt.
+ */
+struct luo_file_set {
+	struct mutex lock;		/* the session's mutex */
+	struct xarray tokens;
+	struct list_head files;
+	long count;
+	struct kho_block_set blocks;
+	u64 ser_pa;
+};
+
+/* Files (luo_file.c). The caller holds the owning session's mutex. */
+void luo_file_set_init(struct luo_file_set *fs);
+int luo_file_preserve(struct luo_file_set *fs, u64 token, int fd);
+void luo_file_unpreserve_all(struct luo_file_set *fs);
+int luo_file_freeze_all(struct luo_file_set *fs);
+void luo_file_unfreeze_all(struct luo_file_set *fs);
+void luo_file_serialize(struct luo_file_set *fs, struct luo_file_set_ser *ser);
+int luo_file_deserialize(struct luo_file_set *fs, struct luo_ser_reader *r,
+			 const struct luo_file_set_ser *ser);
+void luo_file_discard_all(struct luo_file_set *fs);
+void luo_file_release_ser(struct luo_file_set *fs, struct luo_ser_reader *r);
+int luo_file_retrieve(struct luo_file_set *fs, u64 token, struct file **filep);
+int luo_file_finish_all(struct luo_file_set *fs);
+bool luo_file_handler_registered(struct liveupdate_file_handler *fh);
+void luo_file_show_registry(struct seq_file *m);
+
+/**
+ * struct luo_flb_deps - The FLBs one preserved file depends on.
+ * @flbs:  The FLBs, as attached to the file's handler when the file was
+ *         preserved or deserialized.
+ * @count: Number of entries in @flbs.
+ */
+struct luo_flb_deps {
+	struct liveupdate_flb **flbs;
+	unsigned int count;
+};
+
+/* FLBs (luo_flb.c). */
+int luo_flb_file_preserve(struct liveupdate_file_handler *fh,
+			  struct luo_flb_deps *deps);
+void luo_flb_file_unpreserve(struct luo_flb_deps *deps);
+int luo_flb_file_deserialize(struct liveupdate_file_handler *fh,
+			     struct luo_flb_deps *deps);
+void luo_flb_file_finish(struct luo_flb_deps *deps);
+void luo_flb_file_discard(struct luo_flb_deps *deps);
+void luo_flb_unregister_all(struct liveupdate_file_handler *fh);
+int luo_flb_outgoing_init(void);
+int luo_flb_serialize(u64 *flbs_pa);
+
+/**
+ * struct luo_flb_incoming - An FLB as the previous kernel handed it over.
+ * @name:     Its compatible string.
+ * @data:     Its handle.
+ * @lock:     Serialises its callbacks and the fields below; held from
+ *            liveupdate_flb_get_incoming() to liveupdate_flb_put_incoming().
+ * @users:    Rebuilt files that depend on it and have not finished.
+ * @obj:      What retrieve made of @data.
+ * @status:   0 before retrieve, 1 after a successful one, or its errno.
+ * @finished: Its finish ran: it is gone.
+ * @owner:    The module LUO holds a reference on for it.
+ * @pinned:   Whether LUO holds that reference.
+ */
+struct luo_flb_incoming {
+	char name[LIVEUPDATE_FLB_COMPAT_LENGTH];
+	u64 data;
+	struct mutex lock;		/* see @lock above */
+	long users;
+	void *obj;
+	int status;
+	bool finished;
+	struct module *owner;
+	bool pinned;
+};
+
+int luo_flb_parse(struct luo_ser_reader *r, u64 flbs_pa,
+		  struct luo_flb_incoming **flbsp, unsigned int *countp);
+int luo_flb_parse_incoming(struct luo_ser_reader *r, u64 flbs_pa);
+void luo_flb_show_registry(struct seq_file *m);
+
+#ifdef CONFIG_LIVEUPDATE_TEST
+void liveupdate_test_register(struct liveupdate_file_handler *fh);
+#else
+static inline void liveupdate_test_register(struct liveupdate_file_handler *fh)
+{
+}
+#endif
+
+#endif /* _KERNEL_LIVEUPDATE_LUO_INTERNAL_H */

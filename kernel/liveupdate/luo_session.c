@@ -1,0 +1,609 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Live Update Orchestrator: sessions.
+ */
+
+/**
+ * DOC: LUO sessions
+ *
+ * A session is a named group of preserved files, handed to userspace as an
+ * anonymous-inode file descriptor. There are two sets of sessions:
+ *
+ * - Outgoing sessions are created with %LIVEUPDATE_IOCTL_CREATE_SESSION.
+ *   Files are preserved into them until the live update. Closing an
+ *   outgoing session before the live update unpreserves its files and
+ *   deletes it.
+ * - Incoming sessions are those the previous kernel handed over. They are
+ *   rebuilt at the first open of ``/dev/liveupdate``, taken with
+ *   %LIVEUPDATE_IOCTL_RETRIEVE_SESSION, emptied with
+ *   %LIVEUPDATE_SESSION_RETRIEVE_FD and ended with
+ *   %LIVEUPDATE_SESSION_FINISH. Closing an incoming session that is not
+ *   finished puts it back, to be retrieved again; closing a finished one
+ *   deletes it. Incoming sessions that are not finished at the next live
+ *   update are not handed over again.
+ *
+ * The two sets are separate name spaces. In each, a session is found by
+ * name in a hash table, so creating, retrieving and deleting a session
+ * cost the same with ten sessions or a hundred thousand. The outgoing set
+ * keeps the block chain it serializes into sized to its sessions, and each
+ * outgoing session does the same for its files: the live update itself
+ * allocates nothing and walks every session and file once.
+ */
+
+#define pr_fmt(fmt) "liveupdate: " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/cleanup.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mutex.h>
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "luo_internal.h"
+
+/**
+ * struct luo_session_set - All the sessions of one direction.
+ * @lock:     Protects everything below (see luo_internal.h).
+ * @table:    The sessions by name.
+ * @list:     The sessions in the order they were created or handed over.
+ * @count:    Number of sessions.
+ * @blocks:   Outgoing: the chain the sessions are serialized into.
+ * @incoming: Whether this is the set of incoming sessions.
+ */
+struct luo_session_set {
+	struct mutex lock;		/* see the hierarchy in luo_internal.h */
+	struct rhashtable table;
+	struct list_head list;
+	long count;
+	struct kho_block_set blocks;
+	bool incoming;
+};
+
+/**
+ * struct luo_session - One session.
+ * @name:     Its name, NUL-padded: the hash key.
+ * @node:     In its set's table.
+ * @list:     In its set's list.
+ * @set:      The set it belongs to.
+ * @files:    Its files; @files.lock also protects @open and @finished.
+ * @open:     Incoming: a file descriptor of it is open.
+ * @finished: Incoming: it was finished.
+ */
+struct luo_session {
+	char name[LIVEUPDATE_SESSION_NAME_LENGTH];
+	struct rhash_head node;
+	struct list_head list;
+	struct luo_session_set *set;
+	struct luo_file_set files;
+	bool open;
+	bool finished;
+};
+
+static const struct rhashtable_params luo_session_params = {
+	.key_len		= LIVEUPDATE_SESSION_NAME_LENGTH,
+	.key_offset		= offsetof(struct luo_session, name),
+	.head_offset		= offsetof(struct luo_session, node),
+	.automatic_shrinking	= true,
+};
+
+static struct luo_session_set luo_outgoing = {
+	.lock	= __MUTEX_INITIALIZER(luo_outgoing.lock),
+	.list	= LIST_HEAD_INIT(luo_outgoing.list),
+	.blocks	= KHO_BLOCK_SET_INIT(luo_outgoing.blocks,
+				     sizeof(struct luo_session_ser)),
+};
+
+static struct luo_session_set luo_incoming = {
+	.lock		= __MUTEX_INITIALIZER(luo_incoming.lock),
+	.list		= LIST_HEAD_INIT(luo_incoming.list),
+	.incoming	= true,
+};
+
+/**
+ * luo_session_init - Prepare the session tables.
+ *
+ * Context: Boot, before any other session function.
+ * Return: 0 or -ENOMEM.
+ */
+int luo_session_init(void)
+{
+	int err;
+
+	err = rhashtable_init(&luo_outgoing.table, &luo_session_params);
+	if (err)
+		return err;
+	err = rhashtable_init(&luo_incoming.table, &luo_session_params);
+	if (err)
+		rhashtable_destroy(&luo_outgoing.table);
+	return err;
+}
+
+/**
+ * luo_session_name_valid - Check a session name from userspace.
+ * @name: %LIVEUPDATE_SESSION_NAME_LENGTH bytes.
+ *
+ * Context: Any context.
+ * Return: true if @name is 1 to 63 bytes followed by a NUL.
+ */
+bool luo_session_name_valid(const u8 *name)
+{
+	return luo_ser_string_valid(name, LIVEUPDATE_SESSION_NAME_LENGTH);
+}
+
+static struct luo_session *luo_session_alloc(const char *name, bool incoming)
+{
+	struct luo_session *session = kzalloc_obj(*session);
+
+	if (!session)
+		return NULL;
+	strscpy_pad(session->name, name);
+	INIT_LIST_HEAD(&session->list);
+	luo_file_set_init(&session->files);
+	return session;
+}
+
+static void luo_session_free(struct luo_session *session)
+{
+	kho_block_set_destroy(&session->files.blocks);
+	mutex_destroy(&session->files.lock);
+	kfree(session);
+}
+
+/* Add @session to @set; an outgoing set grows its chain first. */
+static int luo_session_insert(struct luo_session_set *set,
+			      struct luo_session *session)
+{
+	int err;
+
+	lockdep_assert_held(&set->lock);
+	err = rhashtable_lookup_insert_fast(&set->table, &session->node,
+					    luo_session_params);
+	if (err)
+		return err;
+	if (!set->incoming) {
+		err = kho_block_set_grow(&set->blocks, set->count + 1);
+		if (err) {
+			rhashtable_remove_fast(&set->table, &session->node,
+					       luo_session_params);
+			return err;
+		}
+	}
+	session->set = set;
+	list_add_tail(&session->list, &set->list);
+	set->count++;
+	return 0;
+}
+
+static void luo_session_remove(struct luo_session *session)
+{
+	struct luo_session_set *set = session->set;
+
+	lockdep_assert_held(&set->lock);
+	rhashtable_remove_fast(&set->table, &session->node, luo_session_params);
+	list_del_init(&session->list);
+	set->count--;
+	if (!set->incoming)
+		kho_block_set_shrink(&set->blocks, set->count);
+}
+
+static struct luo_session *luo_session_find(struct luo_session_set *set,
+					    const u8 *name)
+{
+	char key[LIVEUPDATE_SESSION_NAME_LENGTH];
+
+	lockdep_assert_held(&set->lock);
+	strscpy_pad(key, name);
+	return rhashtable_lookup_fast(&set->table, key, luo_session_params);
+}
+
+/* Closing an outgoing session unpreserves its files and deletes it. */
+static void luo_session_destroy(struct luo_session *session)
+{
+	scoped_guard(mutex, &session->files.lock)
+		luo_file_unpreserve_all(&session->files);
+	scoped_guard(mutex, &luo_outgoing.lock)
+		luo_session_remove(session);
+	luo_session_free(session);
+}
+
+/* Closing an incoming session puts it back, or deletes it once finished. */
+static void luo_session_put_back(struct luo_session *session)
+{
+	bool finished;
+
+	guard(mutex)(&luo_incoming.lock);
+	scoped_guard(mutex, &session->files.lock) {
+		session->open = false;
+		finished = session->finished;
+	}
+	if (finished) {
+		luo_session_remove(session);
+		luo_session_free(session);
+	}
+}
+
+static int luo_session_release(struct inode *inode, struct file *file)
+{
+	struct luo_session *session = file->private_data;
+
+	guard(rwsem_read)(&luo_state_rwsem);
+	/* Once frozen, the sessions belong to the live update. */
+	if (luo_frozen())
+		return 0;
+	if (session->set->incoming)
+		luo_session_put_back(session);
+	else
+		luo_session_destroy(session);
+	return 0;
+}
+
+static long luo_session_ioctl(struct file *file, unsigned int cmd,
+			      unsigned long arg)
+{
+	return luo_ioctl(file, cmd, arg, true);
+}
+
+static const struct file_operations luo_session_fops = {
+	.owner		= THIS_MODULE,
+	.release	= luo_session_release,
+	.unlocked_ioctl	= luo_session_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};
+
+/*
+ * Give userspace a descriptor of @session: the fd number is reported before
+ * the file exists, so that a failure leaves nothing to take back.
+ */
+static int luo_session_install(struct luo_ucmd *ucmd,
+			       struct luo_session *session, s32 *fdp)
+{
+	struct file *file;
+	int fd, err;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	*fdp = fd;
+	err = luo_ucmd_respond(ucmd);
+	if (err)
+		goto err_put_fd;
+	file = anon_inode_getfile("[liveupdate_session]", &luo_session_fops,
+				  session, O_RDWR);
+	if (IS_ERR(file)) {
+		err = PTR_ERR(file);
+		goto err_put_fd;
+	}
+	fd_install(fd, file);
+	return 0;
+
+err_put_fd:
+	put_unused_fd(fd);
+	return err;
+}
+
+/**
+ * luo_session_create - %LIVEUPDATE_IOCTL_CREATE_SESSION.
+ * @ucmd: The call.
+ *
+ * Context: Process context, luo_state_rwsem held for read.
+ * Return: 0, -EINVAL for a bad name, -EEXIST for a name in use, -ENOMEM,
+ * or -EMFILE.
+ */
+int luo_session_create(struct luo_ucmd *ucmd)
+{
+	struct liveupdate_ioctl_create_session *arg = ucmd->cmd;
+	struct luo_session *session;
+	int err;
+
+	if (!luo_session_name_valid(arg->name))
+		return -EINVAL;
+	session = luo_session_alloc(arg->name, false);
+	if (!session)
+		return -ENOMEM;
+
+	guard(mutex)(&luo_outgoing.lock);
+	err = luo_session_insert(&luo_outgoing, session);
+	if (err)
+		goto err_free;
+	err = luo_session_install(ucmd, session, &arg->fd);
+	if (err)
+		goto err_remove;
+	return 0;
+
+err_remove:
+	luo_session_remove(session);
+err_free:
+	luo_session_free(session);
+	return err;
+}
+
+/**
+ * luo_session_retrieve - %LIVEUPDATE_IOCTL_RETRIEVE_SESSION.
+ * @ucmd: The call.
+ *
+ * Context: Process context, luo_state_rwsem held for read.
+ * Return: 0, -EINVAL for a bad name, -ENOENT if there is no such incoming
+ * session, -EBUSY if it is retrieved already.
+ */
+int luo_session_retrieve(struct luo_ucmd *ucmd)
+{
+	struct liveupdate_ioctl_retrieve_session *arg = ucmd->cmd;
+	struct luo_session *session;
+	int err;
+
+	if (!luo_session_name_valid(arg->name))
+		return -EINVAL;
+
+	guard(mutex)(&luo_incoming.lock);
+	session = luo_session_find(&luo_incoming, arg->name);
+	if (!session)
+		return -ENOENT;
+	guard(mutex)(&session->files.lock);
+	if (session->open)
+		return -EBUSY;
+	err = luo_session_install(ucmd, session, &arg->fd);
+	if (!err)
+		session->open = true;
+	return err;
+}
+
+static struct luo_session *luo_ucmd_session(struct luo_ucmd *ucmd)
+{
+	return ucmd->file->private_data;
+}
+
+/**
+ * luo_session_preserve_fd - %LIVEUPDATE_SESSION_PRESERVE_FD.
+ * @ucmd: The call.
+ *
+ * Context: Process context, luo_state_rwsem held for read.
+ * Return: 0, -EINVAL on an incoming session, or what luo_file_preserve()
+ * returns.
+ */
+int luo_session_preserve_fd(struct luo_ucmd *ucmd)
+{
+	struct liveupdate_session_preserve_fd *arg = ucmd->cmd;
+	struct luo_session *session = luo_ucmd_session(ucmd);
+
+	if (session->set->incoming)
+		return -EINVAL;
+	guard(mutex)(&session->files.lock);
+	return luo_file_preserve(&session->files, arg->token, arg->fd);
+}
+
+/**
+ * luo_session_retrieve_fd - %LIVEUPDATE_SESSION_RETRIEVE_FD.
+ * @ucmd: The call.
+ *
+ * Context: Process context, luo_state_rwsem held for read.
+ * Return: 0, -EINVAL on an outgoing or finished session, -EMFILE, or what
+ * luo_file_retrieve() returns.
+ */
+int luo_session_retrieve_fd(struct luo_ucmd *ucmd)
+{
+	struct liveupdate_session_retrieve_fd *arg = ucmd->cmd;
+	struct luo_session *session = luo_ucmd_session(ucmd);
+	struct file *file;
+	int fd, err;
+
+	if (!session->set->incoming)
+		return -EINVAL;
+	guard(mutex)(&session->files.lock);
+	if (session->finished)
+		return -EINVAL;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	arg->fd = fd;
+	err = luo_ucmd_respond(ucmd);
+	if (err)
+		goto err_put_fd;
+	err = luo_file_retrieve(&session->files, arg->token, &file);
+	if (err)
+		goto err_put_fd;
+	fd_install(fd, file);
+	return 0;
+
+err_put_fd:
+	put_unused_fd(fd);
+	return err;
+}
+
+/**
+ * luo_session_finish - %LIVEUPDATE_SESSION_FINISH.
+ * @ucmd: The call.
+ *
+ * Context: Process context, luo_state_rwsem held for read.
+ * Return: 0, -EINVAL for a reserved field set or on an outgoing or finished
+ * session, -EBUSY if a file cannot finish yet.
+ */
+int luo_session_finish(struct luo_ucmd *ucmd)
+{
+	struct liveupdate_session_finish *arg = ucmd->cmd;
+	struct luo_session *session = luo_ucmd_session(ucmd);
+	int err;
+
+	if (arg->reserved || !session->set->incoming)
+		return -EINVAL;
+	guard(mutex)(&session->files.lock);
+	if (session->finished)
+		return -EINVAL;
+	err = luo_file_finish_all(&session->files);
+	if (!err)
+		session->finished = true;
+	return err;
+}
+
+/**
+ * luo_session_get_name - %LIVEUPDATE_SESSION_GET_NAME.
+ * @ucmd: The call.
+ *
+ * Context: Process context, luo_state_rwsem held for read.
+ * Return: 0, -EINVAL for a reserved field set, or -EFAULT.
+ */
+int luo_session_get_name(struct luo_ucmd *ucmd)
+{
+	struct liveupdate_session_get_name *arg = ucmd->cmd;
+	struct luo_session *session = luo_ucmd_session(ucmd);
+
+	if (arg->reserved)
+		return -EINVAL;
+	memcpy(arg->name, session->name, sizeof(arg->name));
+	return luo_ucmd_respond(ucmd);
+}
+
+static void luo_session_unfreeze_until(struct luo_session *last)
+{
+	struct luo_session *session;
+
+	list_for_each_entry(session, &luo_outgoing.list, list) {
+		if (session == last)
+			break;
+		guard(mutex)(&session->files.lock);
+		luo_file_unfreeze_all(&session->files);
+	}
+}
+
+/**
+ * luo_session_serialize - Freeze every outgoing session and write it out.
+ * @sessions_pa: Out: the head of the session chain (0 without sessions).
+ * @nr_sessions: Out: number of sessions.
+ * @nr_files:    Out: number of files.
+ *
+ * Context: luo_state_rwsem held for write (liveupdate_reboot()).
+ * Return: 0, or the errno of a freeze that failed, in which case every
+ * session is unfrozen again.
+ */
+int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files)
+{
+	struct luo_session *session;
+	struct kho_block_set_it it;
+	struct luo_session_ser *ser;
+	int err;
+
+	lockdep_assert_held_write(&luo_state_rwsem);
+	guard(mutex)(&luo_outgoing.lock);
+
+	list_for_each_entry(session, &luo_outgoing.list, list) {
+		scoped_guard(mutex, &session->files.lock)
+			err = luo_file_freeze_all(&session->files);
+		if (err) {
+			pr_err("session '%s': a file cannot freeze: %pe\n",
+			       session->name, ERR_PTR(err));
+			luo_session_unfreeze_until(session);
+			return err;
+		}
+	}
+
+	kho_block_set_clear(&luo_outgoing.blocks);
+	kho_block_set_it_init(&it, &luo_outgoing.blocks);
+	list_for_each_entry(session, &luo_outgoing.list, list) {
+		ser = kho_block_set_it_reserve_entry(&it);
+		memcpy(ser->name, session->name, sizeof(ser->name));
+		guard(mutex)(&session->files.lock);
+		luo_file_serialize(&session->files, &ser->file_set_ser);
+		*nr_files += session->files.count;
+	}
+	*nr_sessions = luo_outgoing.count;
+	*sessions_pa = kho_block_set_head_pa(&luo_outgoing.blocks);
+	return 0;
+}
+
+/**
+ * luo_session_unfreeze - Undo luo_session_serialize().
+ *
+ * Context: luo_state_rwsem held for write (liveupdate_reboot()).
+ */
+void luo_session_unfreeze(void)
+{
+	lockdep_assert_held_write(&luo_state_rwsem);
+	guard(mutex)(&luo_outgoing.lock);
+	luo_session_unfreeze_until(NULL);
+}
+
+struct luo_session_build {
+	struct luo_ser_reader *r;
+};
+
+/* Rebuild one incoming session and its files. */
+static int luo_session_deserialize_one(const void *entry, void *arg)
+{
+	const struct luo_session_ser *ser = entry;
+	struct luo_session_build *build = arg;
+	struct luo_session *session;
+	int err;
+
+	if (!luo_session_name_valid(ser->name)) {
+		pr_err("a session name is empty or unterminated: '%.*s'\n",
+		       (int)sizeof(ser->name), ser->name);
+		return -EINVAL;
+	}
+	session = luo_session_alloc(ser->name, true);
+	if (!session)
+		return -ENOMEM;
+	err = luo_session_insert(&luo_incoming, session);
+	if (err) {
+		pr_err("session '%s' is handed over twice\n", session->name);
+		luo_session_free(session);
+		return -EINVAL;
+	}
+	scoped_guard(mutex, &session->files.lock)
+		err = luo_file_deserialize(&session->files, build->r,
+					   &ser->file_set_ser);
+	if (err)
+		pr_err("session '%s': cannot rebuild its files: %pe\n",
+		       session->name, ERR_PTR(err));
+	return err;
+}
+
+/* Forget every incoming session without calling any handler. */
+static void luo_session_discard_incoming(void)
+{
+	struct luo_session *session, *tmp;
+
+	lockdep_assert_held(&luo_incoming.lock);
+	list_for_each_entry_safe(session, tmp, &luo_incoming.list, list) {
+		scoped_guard(mutex, &session->files.lock)
+			luo_file_discard_all(&session->files);
+		luo_session_remove(session);
+		luo_session_free(session);
+	}
+}
+
+/**
+ * luo_session_deserialize - Rebuild the previous kernel's sessions.
+ * @r:           How to reach the previous kernel's memory.
+ * @sessions_pa: The head of the session chain (0 without sessions).
+ *
+ * All or nothing: on failure no incoming session exists, no handler was
+ * called and the previous kernel's memory is left as it was, so that a
+ * later call can try again.
+ *
+ * Context: Process context, luo_state_rwsem held for write.
+ * Return: 0, -ENOENT if a file's handler is not registered, -EINVAL for
+ * malformed state, -ENOMEM.
+ */
+int luo_session_deserialize(struct luo_ser_reader *r, u64 sessions_pa)
+{
+	struct luo_session_build build = { .r = r };
+	struct luo_session *session;
+	long n;
+
+	guard(mutex)(&luo_incoming.lock);
+	n = luo_chain_walk(r, sessions_pa, sizeof(struct luo_session_ser),
+			   luo_session_deserialize_one, &build);
+	if (n < 0) {
+		luo_session_discard_incoming();
+		return n;
+	}
+
+	list_for_each_entry(session, &luo_incoming.list, list) {
+		guard(mutex)(&session->files.lock);
+		luo_file_release_ser(&session->files, r);
+	}
+	luo_chain_release(r, sessions_pa);
+	return 0;
+}
