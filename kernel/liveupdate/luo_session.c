@@ -324,8 +324,8 @@ err_free:
  * @ucmd: The call.
  *
  * Context: Process context, luo_state_rwsem held for read.
- * Return: 0, -EINVAL for a bad name, -ENOENT if there is no such incoming
- * session, -EBUSY if it is retrieved already.
+ * Return: 0, -EINVAL for a bad name or a session retrieved already, -ENOENT
+ * if there is no such incoming session.
  */
 int luo_session_retrieve(struct luo_ucmd *ucmd)
 {
@@ -341,8 +341,9 @@ int luo_session_retrieve(struct luo_ucmd *ucmd)
 	if (!session)
 		return -ENOENT;
 	guard(mutex)(&session->files.lock);
+	/* The errno of stock kernels, which userspace may rely on. */
 	if (session->open)
-		return -EBUSY;
+		return -EINVAL;
 	err = luo_session_install(ucmd, session, &arg->fd);
 	if (!err)
 		session->open = true;

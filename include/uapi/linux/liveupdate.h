@@ -82,8 +82,8 @@ struct liveupdate_ioctl_create_session {
  * Takes an incoming session, one that the previous kernel handed over.
  * While its descriptor is open, nobody else can take it.
  *
- * Errors: -EINVAL for a bad name, -ENOENT if no incoming session has that
- * name, -EBUSY if it is already retrieved and its descriptor still open.
+ * Errors: -EINVAL for a bad name or a session already retrieved (its
+ * descriptor still open), -ENOENT if no incoming session has that name.
  */
 struct liveupdate_ioctl_retrieve_session {
 	__u32		size;
