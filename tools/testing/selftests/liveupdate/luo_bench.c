@@ -15,12 +15,15 @@
  *
  * Usage: luo_bench --stage 1|2 [-n N]
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdnoreturn.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -30,6 +33,10 @@
 #include <unistd.h>
 #include <linux/liveupdate.h>
 #include <linux/reboot.h>
+
+#ifndef __noreturn
+#define __noreturn noreturn
+#endif
 
 #define ONE_SESSION "bench-one"
 
@@ -41,7 +48,7 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static void __attribute__((noreturn)) die(const char *what, long i)
+static __noreturn void die(const char *what, long i)
 {
 	fprintf(stderr, "luo_bench: %s (%ld): %s\n", what, i, strerror(errno));
 	printf("BENCH failed\n");

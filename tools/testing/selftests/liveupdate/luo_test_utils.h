@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the Live Update Orchestrator test programs: thin
+ * wrappers around the /dev/liveupdate ioctls, deterministic file contents,
+ * a tiny TAP writer and the kexec step.
+ */
+#ifndef LUO_TEST_UTILS_H
+#define LUO_TEST_UTILS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/liveupdate.h>
+
+#include "kselftest.h"	/* __noreturn, __printf */
+
+#define LUO_DEVICE "/dev/liveupdate"
+
+/* ioctl wrappers: they return a file descriptor or 0, or -errno. */
+int luo_open_device(void);
+int luo_create_session(int dev, const char *name);
+int luo_retrieve_session(int dev, const char *name);
+int luo_preserve_fd(int session, int fd, uint64_t token);
+int luo_retrieve_fd(int session, uint64_t token);
+int luo_finish(int session);
+int luo_get_name(int session, char *name);
+
+/* Raise RLIMIT_NOFILE to at least @n (plus some slack). */
+int luo_raise_nofile(long n);
+
+/* Deterministic pseudo-random data. */
+uint64_t luo_rand_next(uint64_t *state);
+void luo_fill(void *buf, size_t len, uint64_t seed);
+uint64_t luo_fnv1a(uint64_t hash, const void *buf, size_t len);
+#define LUO_FNV_INIT 0xcbf29ce484222325ULL
+
+/*
+ * Create a memfd (memfd_create() @flags) of @size bytes generated from
+ * @seed, with its file position set to @pos. Returns the fd or -errno.
+ */
+int luo_make_memfd(const char *name, unsigned int flags, size_t size,
+		   uint64_t seed, off_t pos);
+
+/*
+ * Check a memfd against luo_make_memfd(@size, @seed, @pos): size, content
+ * and position. Returns true if it matches; on a mismatch, @why (at least
+ * 128 bytes) says what differed.
+ */
+bool luo_check_memfd(int fd, size_t size, uint64_t seed, off_t pos,
+		     char *why);
+
+/* Checksum of a whole file from offset 0 (FNV-1a, 64 bit). */
+int luo_file_checksum(int fd, uint64_t *sum);
+
+/* A minimal TAP writer; every line is flushed at once. */
+void tap_plan(int n);
+__printf(2, 3) bool tap_ok(bool cond, const char *fmt, ...);
+__printf(1, 2) void tap_note(const char *fmt, ...);
+/* Exit status: 0 if every test passed and the plan was met. */
+int tap_exit_code(void);
+
+/* Parse "--stage N" and "-n N" / "-nN". Returns the stage (1 or 2). */
+int luo_parse_args(int argc, char **argv, long *n);
+
+/* sync() and reboot(LINUX_REBOOT_CMD_KEXEC); never returns. */
+__noreturn void luo_kexec(void);
+
+#endif /* LUO_TEST_UTILS_H */
