@@ -11,7 +11,7 @@
 kernel=$1 initrd=$2 log=$3 tmo=$4 extra=$5
 mem=${QEMU_MEM:-4G}
 cmdline="console=ttyS0 panic=-1 oops=panic liveupdate=on kho_scratch=512M,512M,512M"
-cmdline+=" printk.devkmsg=on loglevel=6 $extra"
+cmdline+=" printk.devkmsg=on loglevel=7 $extra"
 
 rc=0
 timeout --foreground -k 5 "$tmo" qemu-system-x86_64 -machine pc -smp 2 -m "$mem" \
