@@ -64,7 +64,7 @@ python3 "$TREE_DIR/tools/testing/kunit/kunit.py" parse "$W/kunit.ktap" >"$W/kuni
 kr=$?
 grep -E '^\[[A-Z]+\] |\[(PASSED|FAILED|SKIPPED|CRASHED)\]' "$W/kunit.txt" >/dev/null
 sed -n 's/.*\[\(PASSED\|FAILED\|SKIPPED\|CRASHED\)\] \(.*\)/\1 \2/p' "$W/kunit.txt" |
-	awk '{st=$1; $1=""; sub(/^ /,""); print (st=="PASSED"||st=="SKIPPED" ? "ok" : "not ok") " - kunit: " $0}' >"$W/kunit.res"
+	awk '{st=$1; $1=""; sub(/^ /,""); sub(/ =+$/,""); print (st=="PASSED"||st=="SKIPPED" ? "ok" : "not ok") " - kunit: " $0}' >"$W/kunit.res"
 tally <"$W/kunit.res"
 [ -s "$W/kunit.res" ] || notok "kunit: no KUnit results in the log"
 result $kr "kunit: kunit.py parse verdict"
