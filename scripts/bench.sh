@@ -30,7 +30,7 @@ bench_one() {
 	if [ "$k" = ours ]; then img=$O_OURS; else img=$O_REF; fi
 	log=$B/logs/$k-$n-$run.log
 	QEMU_MEM=$mem "$ROOT/scripts/qemu-run.sh" "$img/arch/x86/boot/bzImage" "$B/initramfs.cpio" \
-		"$log" 1800 "luotest=kexec:luo_bench luonext=$k luoargs=-n,$n quiet" ||
+		"$log" 1800 "luotest=kexec:luo_bench luonext=$k luoargs=-n,$n" ||
 		{ say "run $k n=$n #$run failed (log: $log)"; return 1; }
 	perl -ne '
 		BEGIN { ($k, $n, $r) = @ARGV[0..2]; @ARGV = ($ARGV[3]); }
@@ -38,7 +38,7 @@ bench_one() {
 		$t0 = $1 if /^\[([0-9.]+)\] BENCH kexec-call/;
 		if (/^\[([0-9.]+)\] luo-init: .*stage=2/ && $t0) { printf "%s,%s,%s,blackout-userspace,%.1f\n", $k, $n, $r, ($1 - $t0) * 1000; }
 		if (/^\[([0-9.]+)\] BENCH data-available/ && $t0) { printf "%s,%s,%s,blackout-data,%.1f\n", $k, $n, $r, ($1 - $t0) * 1000; }
-		if (/liveupdate: .*(serializ\w*|deserializ\w*|reboot)[^\n]* in (\d+) us/) { printf "%s,%s,%s,kernel-%s,%.1f\n", $k, $n, $r, $1, $2 / 1000; }
+		if (/liveupdate: (?:reboot: )?(serialized|deserialized)\b.* in (\d+) us/) { printf "%s,%s,%s,kernel-%s,%.1f\n", $k, $n, $r, $1, $2 / 1000; }
 	' "$k" "$n" "$run" "$log" | tee -a "$csv" | awk -F, '{ printf "    %-6s n=%-6s run %s  %-20s %10.1f ms\n", $1, $2, $3, $4, $5 }'
 }
 
