@@ -13,6 +13,7 @@
 #include <sys/reboot.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/reboot.h>
 
@@ -315,6 +316,101 @@ int luo_parse_args(int argc, char **argv, long *n)
 		exit(2);
 	}
 	return stage;
+}
+
+int luo_insmod(const char *name, const char *params)
+{
+	char path[256];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/%s.ko", LUO_MODULE_DIR, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (syscall(SYS_finit_module, fd, params, 0))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int luo_rmmod(const char *name)
+{
+	if (syscall(SYS_delete_module, name, O_NONBLOCK))
+		return -errno;
+	return 0;
+}
+
+long luo_module_refcnt(const char *name)
+{
+	char path[256];
+	long n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%ld", &n) != 1)
+		n = -EIO;
+	fclose(f);
+	return n;
+}
+
+int luo_registry_count(const char *compatible)
+{
+	char line[256], kind[16], name[128];
+	int n = 0;
+	FILE *f;
+
+	f = fopen("/sys/kernel/debug/liveupdate/registry", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%15s %127s", kind, name) == 2 &&
+		    !strcmp(name, compatible))
+			n++;
+	fclose(f);
+	return n;
+}
+
+long long luo_test_stat(const char *key)
+{
+	char name[64];
+	long long v, found = -1;
+	FILE *f;
+
+	f = fopen("/sys/kernel/debug/luo_test/stats", "re");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", name, &v) == 2)
+		if (!strcmp(name, key))
+			found = v;
+	fclose(f);
+	return found;
+}
+
+int luo_ftype_open(uint64_t value)
+{
+	int fd = open(LUO_FTYPE_DEVICE, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, &value, sizeof(value)) != sizeof(value)) {
+		int err = -errno;
+
+		close(fd);
+		return err ? err : -EIO;
+	}
+	return fd;
+}
+
+int luo_ftype_value(int fd, uint64_t *value)
+{
+	ssize_t n = read(fd, value, sizeof(*value));
+
+	if (n < 0)
+		return -errno;
+	return n == sizeof(*value) ? 0 : -EIO;
 }
 
 void luo_kexec(void)

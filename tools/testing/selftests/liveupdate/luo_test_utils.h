@@ -63,6 +63,35 @@ int tap_exit_code(void);
 /* Parse "--stage N" and "-n N" / "-nN". Returns the stage (1 or 2). */
 int luo_parse_args(int argc, char **argv, long *n);
 
+/*
+ * The test modules (modules/): where they are installed in the guest, and
+ * helpers around them. Each returns 0 (or a value) or -errno.
+ */
+#define LUO_MODULE_DIR		"/luo/bin/modules"
+#define LUO_FTYPE_MOD		"luo_test_ftype"
+#define LUO_HANDLER_MOD		"luo_test_handler"
+#define LUO_FTYPE_DEVICE	"/dev/luo_test_ftype"
+#define LUO_TEST_HANDLER	"luo-test-handler-v1"
+#define LUO_TEST_FLB		"luo-test-flb-v1"
+
+/* Load LUO_MODULE_DIR/@name.ko with @params (may be ""). */
+int luo_insmod(const char *name, const char *params);
+/* Unload @name without waiting: -EAGAIN while it is in use. */
+int luo_rmmod(const char *name);
+/* /sys/module/@name/refcnt, or -errno (-ENOENT when not loaded). */
+long luo_module_refcnt(const char *name);
+/*
+ * Count the lines of /sys/kernel/debug/liveupdate/registry that name
+ * @compatible (as "handler NAME" or "flb NAME ..."), or -errno.
+ */
+int luo_registry_count(const char *compatible);
+/* The value of @key in /sys/kernel/debug/luo_test/stats, or -1. */
+long long luo_test_stat(const char *key);
+/* Open a file of the test file type holding @value; fd or -errno. */
+int luo_ftype_open(uint64_t value);
+/* Read the value a file of the test file type holds, or -errno. */
+int luo_ftype_value(int fd, uint64_t *value);
+
 /* sync() and reboot(LINUX_REBOOT_CMD_KEXEC); never returns. */
 __noreturn void luo_kexec(void);
 

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A loadable live-update handler and FLB for the LUO module tests.
+ *
+ * The handler "luo-test-handler-v1" preserves files of luo_test_ftype.ko:
+ * a file's handle is the value it holds. The FLB "luo-test-flb-v1" serves
+ * the handler: its handle is one KHO-preserved page that carries a magic
+ * number and the module parameter @cookie of the kernel that preserved it.
+ *
+ * Every callback is counted, and the counts are in
+ * /sys/kernel/debug/luo_test/stats as "name value" lines, together with the
+ * cookie that the FLB retrieved in this kernel (in_cookie) and whether that
+ * page was intact (in_ok). The selftests read them to prove how often LUO
+ * runs each callback and that the module is pinned only while used.
+ *
+ * The exit function unregisters the handler only: LUO must unregister the
+ * FLB with it, which the tests check in LUO's debugfs registry.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/debugfs.h>
+#include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/io.h>
+#include <linux/kexec_handover.h>
+#include <linux/liveupdate.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/seq_file.h>
+
+#include "luo_test_ftype.h"
+
+#define LUO_TEST_FLB_MAGIC	0x4c554f464c42ULL	/* "LUOFLB" */
+
+static unsigned long cookie;
+module_param(cookie, ulong, 0444);
+MODULE_PARM_DESC(cookie, "Value the FLB hands over to the next kernel");
+
+/* The page the FLB hands over. */
+struct luo_test_flb_page {
+	u64 magic;
+	u64 cookie;
+};
+
+enum luo_test_stat {
+	STAT_PRESERVE,
+	STAT_UNPRESERVE,
+	STAT_FREEZE,
+	STAT_UNFREEZE,
+	STAT_RETRIEVE,
+	STAT_FINISH,
+	STAT_FLB_PRESERVE,
+	STAT_FLB_UNPRESERVE,
+	STAT_FLB_RETRIEVE,
+	STAT_FLB_FINISH,
+	STAT_FLB_MISSING,
+	STAT_COUNT
+};
+
+static const char * const luo_test_stat_names[STAT_COUNT] = {
+	[STAT_PRESERVE]		= "preserve",
+	[STAT_UNPRESERVE]	= "unpreserve",
+	[STAT_FREEZE]		= "freeze",
+	[STAT_UNFREEZE]		= "unfreeze",
+	[STAT_RETRIEVE]		= "retrieve",
+	[STAT_FINISH]		= "finish",
+	[STAT_FLB_PRESERVE]	= "flb_preserve",
+	[STAT_FLB_UNPRESERVE]	= "flb_unpreserve",
+	[STAT_FLB_RETRIEVE]	= "flb_retrieve",
+	[STAT_FLB_FINISH]	= "flb_finish",
+	[STAT_FLB_MISSING]	= "flb_missing",
+};
+
+static atomic_t luo_test_stats[STAT_COUNT];
+static u64 luo_test_in_cookie;
+static bool luo_test_in_ok;
+static struct dentry *luo_test_dir;
+
+static void luo_test_count(enum luo_test_stat stat)
+{
+	atomic_inc(&luo_test_stats[stat]);
+}
+
+static int luo_test_flb_preserve(struct liveupdate_flb_op_args *args)
+{
+	struct luo_test_flb_page *page;
+
+	page = kho_alloc_preserve(sizeof(*page));
+	if (IS_ERR(page))
+		return PTR_ERR(page);
+	page->magic = LUO_TEST_FLB_MAGIC;
+	page->cookie = cookie;
+	args->data = virt_to_phys(page);
+	args->obj = page;
+	luo_test_count(STAT_FLB_PRESERVE);
+	return 0;
+}
+
+static void luo_test_flb_unpreserve(struct liveupdate_flb_op_args *args)
+{
+	kho_unpreserve_free(args->obj);
+	luo_test_count(STAT_FLB_UNPRESERVE);
+}
+
+static int luo_test_flb_retrieve(struct liveupdate_flb_op_args *args)
+{
+	struct luo_test_flb_page *page;
+
+	if (!args->data || !PAGE_ALIGNED(args->data))
+		return -EINVAL;
+	page = phys_to_virt(args->data);
+	luo_test_in_ok = page->magic == LUO_TEST_FLB_MAGIC;
+	luo_test_in_cookie = page->cookie;
+	args->obj = page;
+	luo_test_count(STAT_FLB_RETRIEVE);
+	return 0;
+}
+
+static void luo_test_flb_finish(struct liveupdate_flb_op_args *args)
+{
+	kho_restore_free(args->obj);
+	luo_test_count(STAT_FLB_FINISH);
+}
+
+static const struct liveupdate_flb_ops luo_test_flb_ops = {
+	.preserve	= luo_test_flb_preserve,
+	.unpreserve	= luo_test_flb_unpreserve,
+	.retrieve	= luo_test_flb_retrieve,
+	.finish		= luo_test_flb_finish,
+	.owner		= THIS_MODULE,
+};
+
+static struct liveupdate_flb luo_test_flb = {
+	.ops		= &luo_test_flb_ops,
+	.compatible	= "luo-test-flb-v1",
+};
+
+static bool luo_test_can_preserve(struct liveupdate_file_handler *fh,
+				  struct file *file)
+{
+	return luo_test_ftype_is_file(file);
+}
+
+static int luo_test_preserve(struct liveupdate_file_op_args *args)
+{
+	void *obj;
+	int err;
+
+	/*
+	 * The FLB must be preserved before its first file is. -ENODATA if
+	 * the file was bound to the handler before the FLB was registered
+	 * (module init registers one, then the other).
+	 */
+	err = liveupdate_flb_get_outgoing(&luo_test_flb, &obj);
+	if (err)
+		return err;
+	liveupdate_flb_put_outgoing(&luo_test_flb);
+	args->serialized_data = luo_test_ftype_value(args->file);
+	luo_test_count(STAT_PRESERVE);
+	return 0;
+}
+
+static void luo_test_unpreserve(struct liveupdate_file_op_args *args)
+{
+	luo_test_count(STAT_UNPRESERVE);
+}
+
+static int luo_test_freeze(struct liveupdate_file_op_args *args)
+{
+	args->serialized_data = luo_test_ftype_value(args->file);
+	luo_test_count(STAT_FREEZE);
+	return 0;
+}
+
+static void luo_test_unfreeze(struct liveupdate_file_op_args *args)
+{
+	luo_test_count(STAT_UNFREEZE);
+}
+
+static int luo_test_retrieve(struct liveupdate_file_op_args *args)
+{
+	struct file *file;
+	void *obj;
+
+	/* Retrieving a file retrieves its FLB first, once for all files. */
+	if (liveupdate_flb_get_incoming(&luo_test_flb, &obj))
+		luo_test_count(STAT_FLB_MISSING);
+	else
+		liveupdate_flb_put_incoming(&luo_test_flb);
+	file = luo_test_ftype_new_file(args->serialized_data);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	args->file = file;
+	luo_test_count(STAT_RETRIEVE);
+	return 0;
+}
+
+static void luo_test_finish(struct liveupdate_file_op_args *args)
+{
+	luo_test_count(STAT_FINISH);
+}
+
+static const struct liveupdate_file_ops luo_test_fops = {
+	.can_preserve	= luo_test_can_preserve,
+	.preserve	= luo_test_preserve,
+	.unpreserve	= luo_test_unpreserve,
+	.freeze		= luo_test_freeze,
+	.unfreeze	= luo_test_unfreeze,
+	.retrieve	= luo_test_retrieve,
+	.finish		= luo_test_finish,
+	.owner		= THIS_MODULE,
+};
+
+static struct liveupdate_file_handler luo_test_fh = {
+	.ops		= &luo_test_fops,
+	.compatible	= "luo-test-handler-v1",
+};
+
+static int luo_test_stats_show(struct seq_file *m, void *v)
+{
+	int i;
+
+	for (i = 0; i < STAT_COUNT; i++)
+		seq_printf(m, "%s %d\n", luo_test_stat_names[i],
+			   atomic_read(&luo_test_stats[i]));
+	seq_printf(m, "in_ok %d\n", luo_test_in_ok);
+	seq_printf(m, "in_cookie %llu\n", luo_test_in_cookie);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(luo_test_stats);
+
+static int __init luo_test_handler_init(void)
+{
+	int err;
+
+	err = liveupdate_register_file_handler(&luo_test_fh);
+	if (err)
+		return err;
+	err = liveupdate_register_flb(&luo_test_fh, &luo_test_flb);
+	if (err) {
+		liveupdate_unregister_file_handler(&luo_test_fh);
+		return err;
+	}
+	luo_test_dir = debugfs_create_dir("luo_test", NULL);
+	debugfs_create_file("stats", 0400, luo_test_dir, NULL,
+			    &luo_test_stats_fops);
+	return 0;
+}
+module_init(luo_test_handler_init);
+
+static void __exit luo_test_handler_exit(void)
+{
+	debugfs_remove(luo_test_dir);
+	/* Unregisters luo_test_flb as well. */
+	liveupdate_unregister_file_handler(&luo_test_fh);
+}
+module_exit(luo_test_handler_exit);
+
+MODULE_DESCRIPTION("A loadable live-update handler and FLB for the LUO tests");
+MODULE_LICENSE("GPL");
