@@ -16,7 +16,7 @@ for row in csv.DictReader(open(src)):
     runs[(row["kernel"], int(row["n"]), row["phase"])].append(float(row["ms"]))
 med = {k: statistics.median(v) for k, v in runs.items()}
 ns = sorted({n for _, n, _ in med})
-order = ["session-create", "preserve-one", "preserve-spread", "kernel-serialized",
+order = ["session-create", "preserve-one", "preserve-null", "unpreserve-null", "preserve-spread", "kernel-serialized",
          "blackout-userspace", "open-device", "kernel-deserialized",
          "session-retrieve", "retrieve-one", "retrieve-spread",
          "blackout-data", "finish", "memfd-create"]
