@@ -84,6 +84,15 @@ kexec_run() {
 		"luotest=kexec:$prog luonext=$to${args:+ luoargs=$args}"
 	result $? "kexec: $prog $from -> $to: both stages clean and passed"
 	tally < <(tap_count "$log" "kexec $prog $from->$to")
+	# ours -> ours: the in-kernel FLB test (lib/tests/liveupdate.c) rode
+	# along with every preserved memfd; each of its FLBs must come back.
+	if [ "$from$to" = oursours ]; then
+		local good bad
+		good=$(grep -c 'liveupdate_test: flb liveupdate-test-flb-v[0-9]*: handle ok' "$log")
+		bad=$(grep -c 'liveupdate_test: .*\(BAD\|cannot attach\)' "$log")
+		[ "$good" = 3 ] && [ "$bad" = 0 ]
+		result $? "kexec: $prog: in-kernel test FLBs handed over ($good of 3 ok, $bad bad)"
+	fi
 }
 say "kexec tests"
 while read -r prog args; do

@@ -456,7 +456,7 @@ void luo_file_serialize(struct luo_file_set *fs, struct luo_file_set_ser *ser)
 	struct luo_file *lf;
 
 	lockdep_assert_held(&fs->lock);
-	kho_block_set_clear(&fs->blocks);
+	luo_block_set_rewind(&fs->blocks);
 	kho_block_set_it_init(&it, &fs->blocks);
 	list_for_each_entry(lf, &fs->files, list) {
 		entry = kho_block_set_it_reserve_entry(&it);

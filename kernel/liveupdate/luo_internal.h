@@ -51,6 +51,25 @@ extern struct rw_semaphore luo_register_rwlock;
 	((KHO_BLOCK_SIZE - sizeof(struct kho_block_header_ser)) / sizeof(type))
 
 /**
+ * luo_block_set_rewind() - Make an outgoing chain ready to be written again.
+ * @bs: The chain.
+ *
+ * Only the counts are reset: the entries are rewritten in order and a
+ * reader stops at a block's count, so the bytes of an earlier serialization
+ * need no clearing (clearing every block cost most of the reboot time with
+ * thousands of sessions).
+ *
+ * Context: The lock of the set that owns @bs.
+ */
+static inline void luo_block_set_rewind(struct kho_block_set *bs)
+{
+	struct kho_block *block;
+
+	list_for_each_entry(block, &bs->blocks, list)
+		block->ser->count = 0;
+}
+
+/**
  * struct luo_ucmd - One ioctl call, as the handlers see it.
  * @file:      The file descriptor the ioctl came on.
  * @ubuffer:   The user's struct.

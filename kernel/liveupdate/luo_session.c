@@ -499,7 +499,7 @@ int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files)
 		}
 	}
 
-	kho_block_set_clear(&luo_outgoing.blocks);
+	luo_block_set_rewind(&luo_outgoing.blocks);
 	kho_block_set_it_init(&it, &luo_outgoing.blocks);
 	list_for_each_entry(session, &luo_outgoing.list, list) {
 		ser = kho_block_set_it_reserve_entry(&it);
