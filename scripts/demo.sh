@@ -18,15 +18,15 @@ say "step 3/5: building the demo program and the initramfs"
 say "step 4/5: booting in QEMU (no KVM: TCG), preserving, live-updating by kexec"
 log=$W/demo.log
 : >"$log"
-tail -n +1 -F "$log" 2>/dev/null | grep --line-buffered -E 'demo:|luo-init: loaded|Starting new kernel|Linux version' |
-	sed -u -e 's/^\[[0-9.]*\] //' -e 's/^\[ *[0-9.]*\] //' -e 's/^/    guest: /' &
-tailer=$!
 rc=0
 "$ROOT/scripts/qemu-run.sh" "$O/arch/x86/boot/bzImage" "$W/initramfs.cpio" "$log" 300 \
-	"luotest=kexec:luo_demo luonext=ours" || rc=$?
-sleep 1
-kill $tailer 2>/dev/null
-wait 2>/dev/null
+	"luotest=kexec:luo_demo luonext=ours" &
+guest=$!
+# Follow the guest's console until the QEMU run ends (tail --pid).
+tail -n +1 -F --pid=$guest "$log" 2>/dev/null |
+	grep --line-buffered -E 'demo:|luo-init: loaded|Starting new kernel|Linux version' |
+	sed -u -e 's/.*\(Linux version\)/\1/' -e 's/^\[[0-9.]*\] //' -e 's/^\[ *[0-9.]*\] //' -e 's/^/    guest: /'
+wait $guest || rc=$?
 say "step 5/5: result"
 before=$(sed -n 's/.*demo: before kexec checksum=\([0-9a-f]*\).*/\1/p' "$log" | head -1)
 after=$(sed -n 's/.*demo: after kexec checksum=\([0-9a-f]*\).*/\1/p' "$log" | head -1)
