@@ -11,7 +11,16 @@
 kernel=$1 initrd=$2 log=$3 tmo=$4 extra=$5
 mem=${QEMU_MEM:-4G}
 cmdline="console=ttyS0 panic=-1 oops=panic liveupdate=on kho_scratch=512M,512M,512M"
-cmdline+=" printk.devkmsg=on loglevel=7 $extra"
+cmdline+=" printk.devkmsg=on loglevel=7"
+# Under TCG the guest reads the host's TSC, but calibrating it against the
+# PIT often fails on a cold boot, and a tiny kernel has no other reference:
+# the guest then keeps time in 10 ms jiffies. Give it the host's frequency
+# when the host's TSC is constant.
+if grep -qw constant_tsc /proc/cpuinfo; then
+	khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
+	[ -n "$khz" ] && cmdline+=" tsc_early_khz=$khz"
+fi
+cmdline+=" $extra"
 
 rc=0
 timeout --foreground -k 5 "$tmo" qemu-system-x86_64 -machine pc -smp 2 -m "$mem" \
