@@ -35,15 +35,12 @@
 #include <sys/mman.h>
 #include <sys/reboot.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/liveupdate.h>
 #include <linux/reboot.h>
 
-#ifndef __noreturn
-#define __noreturn noreturn
-#endif
+#include "luo_test_utils.h"
 
 #define ONE_SESSION "bench-one"
 
@@ -127,27 +124,13 @@ static int *memfds(long n)
 	return fds;
 }
 
-static int insmod(const char *name)
-{
-	char path[128];
-	int fd, err;
-
-	snprintf(path, sizeof(path), "/luo/bin/modules/%s.ko", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	err = syscall(SYS_finit_module, fd, "", 0);
-	close(fd);
-	return err;
-}
-
 /* LUO's own cost per file: the test handler's preserve does nothing. */
 static void null_handler(int dev, long n)
 {
 	int *fds, s;
 	double t0;
 
-	if (insmod("luo_test_ftype") || insmod("luo_test_handler")) {
+	if (luo_insmod(LUO_FTYPE_MOD, "") || luo_insmod(LUO_HANDLER_MOD, "")) {
 		printf("BENCH note: no test modules, no preserve-null phase\n");
 		return;
 	}
@@ -155,9 +138,9 @@ static void null_handler(int dev, long n)
 	if (!fds)
 		die("calloc", n);
 	for (long i = 0; i < n; i++) {
-		fds[i] = open("/dev/luo_test_ftype", O_RDWR);
+		fds[i] = open(LUO_FTYPE_DEVICE, O_RDWR);
 		if (fds[i] < 0)
-			die("open /dev/luo_test_ftype", i);
+			die("open " LUO_FTYPE_DEVICE, i);
 	}
 	s = session_open(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, "bench-null");
 	if (s < 0)
@@ -173,8 +156,7 @@ static void null_handler(int dev, long n)
 	for (long i = 0; i < n; i++)
 		close(fds[i]);
 	free(fds);
-	if (syscall(SYS_delete_module, "luo_test_handler", O_NONBLOCK) ||
-	    syscall(SYS_delete_module, "luo_test_ftype", O_NONBLOCK))
+	if (luo_rmmod(LUO_HANDLER_MOD) || luo_rmmod(LUO_FTYPE_MOD))
 		die("rmmod", 0);
 }
 
