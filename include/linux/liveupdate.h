@@ -13,6 +13,7 @@
 #include <linux/compiler.h>
 #include <linux/kho/abi/luo.h>
 #include <linux/list.h>
+#include <linux/lockdep_types.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <uapi/linux/liveupdate.h>
@@ -129,22 +130,32 @@ struct liveupdate_flb_ops {
  * their ops and compatible string. The FLB as handed over by the previous
  * kernel is tracked by LUO itself, by compatible string, so that it
  * outlives a module that is unloaded and loaded again.
- * @lock:     Serialises the outgoing callbacks and the fields below it.
+ * @lock:     Serialises the outgoing callbacks and the fields below it;
+ *            never held when an LUO function returns to the caller.
  * @users:    Preserved files that depend on the FLB.
+ * @refs:     @users plus the references liveupdate_flb_get_outgoing()
+ *            handed out: the object exists while this is not zero.
  * @data:     Its handle (see &struct liveupdate_flb_op_args).
  * @obj:      Its live object.
  * @list:     On the registry's list of FLBs (luo_register_rwlock).
+ * @active:   On the list of FLBs in use, which the live update hands over
+ *            whether or not the FLB is still registered.
  * @handlers: Number of handlers it is attached to (luo_register_rwlock).
  * @ready:    Initialised (set once, under the FLB init spinlock).
+ * @key:      The lockdep class of @lock, one per statically allocated FLB,
+ *            so that one FLB's callbacks may use another FLB.
  */
 struct luo_flb_private {
 	struct mutex lock;		/* see @lock above */
 	long users;
+	long refs;
 	u64 data;
 	void *obj;
 	struct list_head list;
+	struct list_head active;
 	int handlers;
 	bool ready;
+	struct lock_class_key key;
 };
 
 /**

@@ -18,10 +18,11 @@
  *   ``/dev/liveupdate``.
  * - The incoming sessions are rebuilt when ``/dev/liveupdate`` is first
  *   opened: by then the file handlers of built-in code have registered,
- *   and userspace has had the chance to load the modules it needs. If a
- *   handler is missing, that open fails with -ENOENT and the next open
- *   tries again; incoming state that is malformed is dropped with an
- *   error in the kernel log.
+ *   and userspace has had the chance to load the modules it needs. If the
+ *   rebuild fails, that open fails with -EIO, as in stock kernels. If a
+ *   handler is missing or memory ran short, the incoming state is left
+ *   intact and the next open tries again; incoming state that is
+ *   malformed is dropped with an error in the kernel log.
  * - liveupdate_reboot(), called by kexec, freezes and serializes every
  *   outgoing session. If anything fails, everything is unfrozen, the
  *   error is returned and kexec does not happen; nothing is lost.
@@ -334,14 +335,19 @@ static int luo_rebuild_incoming(void)
 		return 0;
 
 	err = luo_session_deserialize(&luo_kho_reader, luo_global.in_sessions_pa);
-	if (err == -ENOENT)
-		return err;	/* a handler is missing: try again later */
-	luo_global.in_pending = false;
+	if (err && err != -EINVAL) {
+		/* A missing handler, or no memory: try again at the next open. */
+		pr_err("cannot rebuild the previous kernel's sessions yet: %pe\n",
+		       ERR_PTR(err));
+		return -EIO;
+	}
 	if (err) {
+		luo_global.in_pending = false;
 		pr_err("dropping the previous kernel's sessions: %pe\n",
 		       ERR_PTR(err));
-		return 0;
+		return -EIO;
 	}
+	luo_global.in_pending = false;
 	pr_info("deserialized the previous kernel's sessions in %lld us\n",
 		ktime_us_delta(ktime_get(), start));
 	return 0;

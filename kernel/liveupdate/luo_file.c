@@ -64,7 +64,8 @@
  * @serialized_data: The handler's handle.
  * @private_data:    The handler's private pointer.
  * @retrieve_status: See &struct liveupdate_file_op_args.
- * @id:              Outgoing: its key in luo_file_ids.
+ * @id:              Its key in luo_file_ids: outgoing from its preservation,
+ *                   incoming from its retrieval until it finishes.
  * @frozen:          Outgoing: its freeze succeeded.
  * @deps:            The FLBs it depends on.
  * @list:            In its session's list.
@@ -85,7 +86,10 @@ struct luo_file {
 /* The registered handlers, in order (luo_register_rwlock). */
 static LIST_HEAD(luo_file_handlers);
 
-/* Every file preserved in any session, by id. */
+/*
+ * Every file preserved in any session, and every file retrieved from a
+ * session that is not finished, by id: neither can be preserved again.
+ */
 static DEFINE_XARRAY(luo_file_ids);
 
 /* Fill the handler's arguments from @lf. */
@@ -142,7 +146,7 @@ bool luo_file_handler_registered(struct liveupdate_file_handler *fh)
 static bool luo_file_ops_valid(const struct liveupdate_file_ops *ops)
 {
 	return ops && ops->can_preserve && ops->preserve && ops->unpreserve &&
-	       ops->retrieve;
+	       ops->retrieve && ops->finish;
 }
 
 /**
@@ -150,9 +154,10 @@ static bool luo_file_ops_valid(const struct liveupdate_file_ops *ops)
  * @fh: The handler; its ops and compatible string must be set.
  *
  * Context: Process context. Takes luo_register_rwlock for write.
- * Return: 0; -EOPNOTSUPP if live update is off; -EINVAL for missing ops or
- * a bad compatible string; -EEXIST if a handler with this compatible
- * string is registered.
+ * Return: 0; -EOPNOTSUPP if live update is off; -EINVAL if one of
+ * @can_preserve, @preserve, @unpreserve, @retrieve and @finish is missing
+ * or the compatible string is bad; -EEXIST if a handler with this
+ * compatible string is registered.
  */
 int liveupdate_register_file_handler(struct liveupdate_file_handler *fh)
 {
@@ -357,6 +362,8 @@ err_free:
 /* Drop a file from its set; whatever the handler kept is dealt with. */
 static void luo_file_free(struct luo_file_set *fs, struct luo_file *lf)
 {
+	/* Only if it is this file's: an incoming file may have no id. */
+	xa_cmpxchg(&luo_file_ids, lf->id, lf, NULL, 0);
 	list_del(&lf->list);
 	xa_erase(&fs->tokens, lf->token);
 	fs->count--;
@@ -381,7 +388,6 @@ void luo_file_unpreserve_all(struct luo_file_set *fs)
 	list_for_each_entry_safe_reverse(lf, tmp, &fs->files, list) {
 		luo_file_args(lf, &args);
 		lf->fh->ops->unpreserve(&args);
-		xa_erase(&luo_file_ids, lf->id);
 		luo_flb_file_unpreserve(&lf->deps);
 		luo_file_free(fs, lf);
 	}
@@ -608,6 +614,11 @@ int luo_file_retrieve(struct luo_file_set *fs, u64 token, struct file **filep)
 		luo_file_keep(lf, &args);
 		lf->file = args.file;
 		lf->retrieve_status = 1;
+		/* Until it finishes, it cannot be preserved (-EBUSY). */
+		lf->id = luo_file_id(lf);
+		if (xa_insert(&luo_file_ids, lf->id, lf, GFP_KERNEL))
+			pr_warn("token %llu: retrieved file not registered\n",
+				lf->token);
 	}
 	*filep = get_file(lf->file);
 	return 0;
@@ -636,10 +647,8 @@ int luo_file_finish_all(struct luo_file_set *fs)
 			return -EBUSY;
 	}
 	list_for_each_entry_safe(lf, tmp, &fs->files, list) {
-		if (lf->fh->ops->finish) {
-			luo_file_args(lf, &args);
-			lf->fh->ops->finish(&args);
-		}
+		luo_file_args(lf, &args);
+		lf->fh->ops->finish(&args);
 		luo_flb_file_finish(&lf->deps);
 		luo_file_free(fs, lf);
 	}

@@ -14,17 +14,22 @@
  *
  * - Before the live update, the FLB's @preserve runs when the first file
  *   that depends on it is preserved (in any session), and @unpreserve when
- *   the last one is unpreserved. liveupdate_flb_get_outgoing() gives its
- *   object in between.
- * - At the live update, the handle and number of users of every FLB in use
- *   are written to the FLB page (at most 63 FLBs).
+ *   the last one is unpreserved and no reference from
+ *   liveupdate_flb_get_outgoing() is left.
+ * - At the live update, the handle and number of users of every FLB that
+ *   preserved files depend on are written to the FLB page (at most 63
+ *   FLBs), registered or not: an FLB unregistered while files still need
+ *   it is handed over all the same.
  * - In the new kernel, the FLB page is read at early boot. @retrieve runs
  *   once, at the first liveupdate_flb_get_incoming() or, failing that,
  *   when the last dependent file finishes; a failed retrieve is remembered.
- *   @finish runs when the last file that depends on it finishes.
+ *   @finish runs once the last file that depends on it has finished and
+ *   every reference from liveupdate_flb_get_incoming() is put.
  *
- * LUO holds a reference on the FLB's module while the FLB has users in
- * either kernel. An FLB's &struct luo_flb_private is initialised on first
+ * The get functions take a reference and return with no lock held; the
+ * matching put drops it, from any process context. LUO holds a reference
+ * on the FLB's module while preserved files depend on it, and in the new
+ * kernel from its rebuilt files or its successful retrieve until finish. An FLB's &struct luo_flb_private is initialised on first
  * use under a spinlock, because FLBs are usually static and nothing else
  * initialises them. The incoming state lives in LUO, not in the FLB, so a
  * module unloaded and loaded again finds it unchanged.
@@ -39,12 +44,15 @@
 #include <linux/io.h>
 #include <linux/kexec_handover.h>
 #include <linux/list.h>
+#include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+
+#include <asm/sections.h>
 
 #include "luo_internal.h"
 
@@ -69,6 +77,13 @@ static DEFINE_SPINLOCK(luo_flb_init_lock);
 /* Every FLB attached to at least one handler (luo_register_rwlock). */
 static LIST_HEAD(luo_flb_list);
 
+/*
+ * Every FLB that preserved files depend on (luo_flb_private.users > 0),
+ * registered or not. Taken inside an FLB's lock.
+ */
+static DEFINE_MUTEX(luo_flb_active_lock);
+static LIST_HEAD(luo_flb_active);
+
 /* The FLB page for the next kernel, prepared at boot. */
 static struct luo_flb_header_ser *luo_flb_out_page;
 
@@ -87,7 +102,12 @@ static struct luo_flb_private *luo_flb_private(struct liveupdate_flb *flb)
 	spin_lock(&luo_flb_init_lock);
 	if (!priv->ready) {
 		mutex_init(&priv->lock);
+		/* A class per FLB where its key is static, as FLBs are. */
+		if (is_kernel_core_data((unsigned long)&priv->key) ||
+		    is_module_address((unsigned long)&priv->key))
+			lockdep_set_class(&priv->lock, &priv->key);
 		INIT_LIST_HEAD(&priv->list);
+		INIT_LIST_HEAD(&priv->active);
 		/* Publish the initialised fields before the flag. */
 		smp_store_release(&priv->ready, true);
 	}
@@ -262,6 +282,23 @@ static int luo_flb_deps_init(struct liveupdate_file_handler *fh,
 	return 0;
 }
 
+/* Drop one reference on an outgoing FLB: unpreserve it after the last. */
+static void luo_flb_out_drop(struct liveupdate_flb *flb,
+			     struct luo_flb_private *priv)
+{
+	struct liveupdate_flb_op_args args = { .flb = flb };
+
+	lockdep_assert_held(&priv->lock);
+	if (WARN_ON_ONCE(priv->refs <= 0) || --priv->refs)
+		return;
+	args.data = priv->data;
+	args.obj = priv->obj;
+	flb->ops->unpreserve(&args);
+	priv->data = 0;
+	priv->obj = NULL;
+	module_put(flb->ops->owner);
+}
+
 /* A file starts depending on @flb: preserve it if it is the first. */
 static int luo_flb_get_out(struct liveupdate_flb *flb)
 {
@@ -270,20 +307,22 @@ static int luo_flb_get_out(struct liveupdate_flb *flb)
 	int err;
 
 	guard(mutex)(&priv->lock);
-	if (priv->users) {
-		priv->users++;
-		return 0;
+	if (!priv->refs) {
+		if (!try_module_get(flb->ops->owner))
+			return -ENODEV;
+		err = flb->ops->preserve(&args);
+		if (err) {
+			module_put(flb->ops->owner);
+			return err;
+		}
+		priv->data = args.data;
+		priv->obj = args.obj;
 	}
-	if (!try_module_get(flb->ops->owner))
-		return -ENODEV;
-	err = flb->ops->preserve(&args);
-	if (err) {
-		module_put(flb->ops->owner);
-		return err;
+	priv->refs++;
+	if (!priv->users++) {
+		guard(mutex)(&luo_flb_active_lock);
+		list_add_tail(&priv->active, &luo_flb_active);
 	}
-	priv->data = args.data;
-	priv->obj = args.obj;
-	priv->users = 1;
 	return 0;
 }
 
@@ -291,17 +330,15 @@ static int luo_flb_get_out(struct liveupdate_flb *flb)
 static void luo_flb_put_out(struct liveupdate_flb *flb)
 {
 	struct luo_flb_private *priv = luo_flb_private(flb);
-	struct liveupdate_flb_op_args args = { .flb = flb };
 
 	guard(mutex)(&priv->lock);
-	if (WARN_ON_ONCE(priv->users <= 0) || --priv->users)
+	if (WARN_ON_ONCE(priv->users <= 0))
 		return;
-	args.data = priv->data;
-	args.obj = priv->obj;
-	flb->ops->unpreserve(&args);
-	priv->data = 0;
-	priv->obj = NULL;
-	module_put(flb->ops->owner);
+	if (!--priv->users) {
+		guard(mutex)(&luo_flb_active_lock);
+		list_del_init(&priv->active);
+	}
+	luo_flb_out_drop(flb, priv);
 }
 
 /**
@@ -352,6 +389,26 @@ void luo_flb_file_unpreserve(struct luo_flb_deps *deps)
 	deps->flbs = NULL;
 }
 
+/* Hold @owner for an incoming FLB until it finishes; @owner is live. */
+static void luo_flb_in_pin(struct luo_flb_incoming *in, struct module *owner)
+{
+	lockdep_assert_held(&in->lock);
+	if (in->pinned)
+		return;
+	__module_get(owner);
+	in->owner = owner;
+	in->pinned = true;
+}
+
+static void luo_flb_in_unpin(struct luo_flb_incoming *in)
+{
+	lockdep_assert_held(&in->lock);
+	if (!in->pinned)
+		return;
+	in->pinned = false;
+	module_put(in->owner);
+}
+
 /**
  * luo_flb_file_deserialize - A file of @fh is rebuilt in the new kernel.
  * @fh:   Its handler.
@@ -364,6 +421,7 @@ int luo_flb_file_deserialize(struct liveupdate_file_handler *fh,
 			     struct luo_flb_deps *deps)
 {
 	struct luo_flb_incoming *in;
+	struct module *owner;
 	unsigned int i;
 	int err;
 
@@ -371,25 +429,23 @@ int luo_flb_file_deserialize(struct liveupdate_file_handler *fh,
 	if (err)
 		return err;
 	for (i = 0; i < deps->count; i++) {
-		struct module *owner = deps->flbs[i]->ops->owner;
-
-		in = luo_flb_incoming_find(deps->flbs[i]->compatible);
-		guard(mutex)(&in->lock);
-		if (!in->pinned) {
-			if (!try_module_get(owner)) {
-				deps->count = i;
-				luo_flb_file_discard(deps);
-				return -ENOENT;
-			}
-			in->owner = owner;
-			in->pinned = true;
+		owner = deps->flbs[i]->ops->owner;
+		if (!try_module_get(owner)) {
+			deps->count = i;
+			luo_flb_file_discard(deps);
+			return -ENOENT;
 		}
-		in->users++;
+		in = luo_flb_incoming_find(deps->flbs[i]->compatible);
+		scoped_guard(mutex, &in->lock) {
+			luo_flb_in_pin(in, owner);
+			in->users++;
+		}
+		module_put(owner);
 	}
 	return 0;
 }
 
-/* Run retrieve once; its result is remembered. */
+/* Run retrieve once; its result is remembered. @flb's module is live. */
 static void luo_flb_retrieve(struct luo_flb_incoming *in,
 			     struct liveupdate_flb *flb)
 {
@@ -408,29 +464,47 @@ static void luo_flb_retrieve(struct luo_flb_incoming *in,
 	}
 	in->obj = args.obj;
 	in->status = 1;
+	luo_flb_in_pin(in, flb->ops->owner);
+}
+
+/*
+ * Finish an incoming FLB once its last file has finished and nobody holds
+ * a reference from liveupdate_flb_get_incoming().
+ */
+static void luo_flb_in_try_finish(struct luo_flb_incoming *in,
+				  struct liveupdate_flb *flb)
+{
+	struct liveupdate_flb_op_args args = { .flb = flb };
+
+	lockdep_assert_held(&in->lock);
+	if (!in->finish_pending || in->gets || in->finished)
+		return;
+	luo_flb_retrieve(in, flb);
+	if (in->status > 0) {
+		args.data = in->data;
+		args.obj = in->obj;
+		flb->ops->finish(&args);
+	}
+	in->obj = NULL;
+	in->finished = true;
+	luo_flb_in_unpin(in);
 }
 
 /* A rebuilt file that depends on @flb is finished or forgotten. */
 static void luo_flb_put_in(struct liveupdate_flb *flb, bool finish)
 {
 	struct luo_flb_incoming *in = luo_flb_incoming_find(flb->compatible);
-	struct liveupdate_flb_op_args args = { .flb = flb };
 
 	guard(mutex)(&in->lock);
 	if (WARN_ON_ONCE(in->users <= 0) || --in->users)
 		return;
 	if (finish) {
-		luo_flb_retrieve(in, flb);
-		if (in->status > 0) {
-			args.data = in->data;
-			args.obj = in->obj;
-			flb->ops->finish(&args);
-		}
-		in->obj = NULL;
-		in->finished = true;
+		in->finish_pending = true;
+		luo_flb_in_try_finish(in, flb);
+	} else if (in->status <= 0 && !in->gets) {
+		/* Nothing was retrieved: the module may go. */
+		luo_flb_in_unpin(in);
 	}
-	in->pinned = false;
-	module_put(in->owner);
 }
 
 /**
@@ -461,55 +535,76 @@ void luo_flb_file_discard(struct luo_flb_deps *deps)
 	deps->flbs = NULL;
 }
 
+/* Take a reference on an incoming FLB, retrieving it first if need be. */
+static int luo_flb_in_get(struct luo_flb_incoming *in,
+			  struct liveupdate_flb *flb, void **objp)
+{
+	guard(mutex)(&in->lock);
+	if (in->finished)
+		return -ENOENT;
+	luo_flb_retrieve(in, flb);
+	if (in->status < 0)
+		return in->status;
+	in->gets++;
+	*objp = in->obj;
+	return 0;
+}
+
 /**
  * liveupdate_flb_get_incoming - Get the object of an incoming FLB.
  * @flb:  The FLB.
  * @objp: Out: its object.
  *
- * Retrieves the FLB if nobody did yet. On success the FLB is locked until
- * liveupdate_flb_put_incoming(): its finish cannot run in between.
+ * Retrieves the FLB if nobody did yet, and takes a reference that
+ * liveupdate_flb_put_incoming() drops: the FLB does not finish in between.
+ * No lock is held on return, so the reference may be kept across contexts.
+ * A successful retrieve pins the FLB's module until the FLB finishes.
  *
  * Context: Process context; may sleep.
  * Return: 0; -EOPNOTSUPP if live update is off; -ENODATA if the previous
- * kernel did not hand this FLB over or it is finished; or the errno of its
- * retrieve.
+ * kernel handed over no FLB at all; -ENOENT if it did not hand this one
+ * over, or it has finished; -ENODEV if its module is going away; or the
+ * errno of its retrieve, now or the first time.
  */
 int liveupdate_flb_get_incoming(struct liveupdate_flb *flb, void **objp)
 {
 	struct luo_flb_incoming *in;
+	int err;
 
 	if (!liveupdate_enabled())
 		return -EOPNOTSUPP;
+	if (!luo_flb_in_count)
+		return -ENODATA;
 	in = luo_flb_incoming_find(flb->compatible);
 	if (!in)
-		return -ENODATA;
-
-	mutex_lock(&in->lock);
-	if (!in->finished)
-		luo_flb_retrieve(in, flb);
-	if (in->finished || in->status < 0) {
-		int err = in->finished ? -ENODATA : in->status;
-
-		mutex_unlock(&in->lock);
-		return err;
-	}
-	*objp = in->obj;
-	return 0;
+		return -ENOENT;
+	if (!try_module_get(flb->ops->owner))
+		return -ENODEV;
+	err = luo_flb_in_get(in, flb, objp);
+	module_put(flb->ops->owner);
+	return err;
 }
 EXPORT_SYMBOL_GPL(liveupdate_flb_get_incoming);
 
 /**
- * liveupdate_flb_put_incoming - Release what liveupdate_flb_get_incoming() got.
+ * liveupdate_flb_put_incoming - Drop a reference liveupdate_flb_get_incoming() took.
  * @flb: The FLB.
  *
- * Context: Process context, after a successful get.
+ * Runs the FLB's finish if its last file has finished meanwhile.
+ *
+ * Context: Process context, after a successful get; may sleep.
  */
 void liveupdate_flb_put_incoming(struct liveupdate_flb *flb)
 {
 	struct luo_flb_incoming *in = luo_flb_incoming_find(flb->compatible);
 
-	if (!WARN_ON_ONCE(!in))
-		mutex_unlock(&in->lock);
+	if (WARN_ON_ONCE(!in))
+		return;
+	guard(mutex)(&in->lock);
+	if (WARN_ON_ONCE(in->gets <= 0))
+		return;
+	in->gets--;
+	luo_flb_in_try_finish(in, flb);
 }
 EXPORT_SYMBOL_GPL(liveupdate_flb_put_incoming);
 
@@ -518,11 +613,12 @@ EXPORT_SYMBOL_GPL(liveupdate_flb_put_incoming);
  * @flb:  The FLB.
  * @objp: Out: the object its preserve made.
  *
- * On success the FLB is locked until liveupdate_flb_put_outgoing().
+ * Takes a reference that liveupdate_flb_put_outgoing() drops: the FLB is
+ * not unpreserved in between. No lock is held on return.
  *
  * Context: Process context; may sleep.
- * Return: 0; -EOPNOTSUPP if live update is off; -ENODATA if no preserved
- * file depends on @flb.
+ * Return: 0; -EOPNOTSUPP if live update is off; -ENOENT if no preserved
+ * file depends on @flb (it has no object).
  */
 int liveupdate_flb_get_outgoing(struct liveupdate_flb *flb, void **objp)
 {
@@ -531,25 +627,29 @@ int liveupdate_flb_get_outgoing(struct liveupdate_flb *flb, void **objp)
 	if (!liveupdate_enabled())
 		return -EOPNOTSUPP;
 	priv = luo_flb_private(flb);
-	mutex_lock(&priv->lock);
-	if (!priv->users) {
-		mutex_unlock(&priv->lock);
-		return -ENODATA;
-	}
+	guard(mutex)(&priv->lock);
+	if (!priv->refs)
+		return -ENOENT;
+	priv->refs++;
 	*objp = priv->obj;
 	return 0;
 }
 EXPORT_SYMBOL_GPL(liveupdate_flb_get_outgoing);
 
 /**
- * liveupdate_flb_put_outgoing - Release what liveupdate_flb_get_outgoing() got.
+ * liveupdate_flb_put_outgoing - Drop a reference liveupdate_flb_get_outgoing() took.
  * @flb: The FLB.
  *
- * Context: Process context, after a successful get.
+ * Unpreserves the FLB if no file depends on it any more.
+ *
+ * Context: Process context, after a successful get; may sleep.
  */
 void liveupdate_flb_put_outgoing(struct liveupdate_flb *flb)
 {
-	mutex_unlock(&luo_flb_private(flb)->lock);
+	struct luo_flb_private *priv = luo_flb_private(flb);
+
+	guard(mutex)(&priv->lock);
+	luo_flb_out_drop(flb, priv);
 }
 EXPORT_SYMBOL_GPL(liveupdate_flb_put_outgoing);
 
@@ -582,12 +682,10 @@ int luo_flb_serialize(u64 *flbs_pa)
 	struct luo_flb_private *priv;
 	u64 n = 0;
 
+	/* Files are neither preserved nor unpreserved: @users is stable. */
 	lockdep_assert_held_write(&luo_state_rwsem);
-	guard(rwsem_read)(&luo_register_rwlock);
-	list_for_each_entry(priv, &luo_flb_list, list) {
-		guard(mutex)(&priv->lock);
-		if (!priv->users)
-			continue;
+	guard(mutex)(&luo_flb_active_lock);
+	list_for_each_entry(priv, &luo_flb_active, active) {
 		if (n == LUO_FLB_MAX)
 			return -ENOSPC;
 		memcpy(entry[n].name, luo_flb_of(priv)->compatible,
@@ -645,7 +743,6 @@ int luo_flb_parse(struct luo_ser_reader *r, u64 flbs_pa,
 				goto err_free;
 		memcpy(in[i].name, entry[i].name, sizeof(in[i].name));
 		in[i].data = entry[i].data;
-		mutex_init(&in[i].lock);
 	}
 	*flbsp = in;
 	*countp = hdr->count;
@@ -670,7 +767,19 @@ err_free:
  */
 int luo_flb_parse_incoming(struct luo_ser_reader *r, u64 flbs_pa)
 {
-	return luo_flb_parse(r, flbs_pa, &luo_flb_in, &luo_flb_in_count);
+	unsigned int i;
+	int err;
+
+	err = luo_flb_parse(r, flbs_pa, &luo_flb_in, &luo_flb_in_count);
+	if (err)
+		return err;
+	/* A lock class per FLB: one FLB's retrieve may get another FLB. */
+	for (i = 0; i < luo_flb_in_count; i++) {
+		mutex_init(&luo_flb_in[i].lock);
+		lockdep_register_key(&luo_flb_in[i].key);
+		lockdep_set_class(&luo_flb_in[i].lock, &luo_flb_in[i].key);
+	}
+	return 0;
 }
 
 /**

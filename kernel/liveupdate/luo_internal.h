@@ -25,12 +25,16 @@ struct seq_file;
  *  luo_session_set.lock   luo_session.c, one per direction. The set's
  *                         table, list, count and block chain; the lookup
  *                         of a session by name.
- *  luo_session.mutex      luo_session.c. The session's files and state.
+ *  luo_file_set.lock      luo_session.c. One session's files and state.
  *  luo_register_rwlock    luo_core.c. The registries of file handlers and
  *                         FLBs, and which FLB serves which handler. Read:
  *                         walks and lookups; write: (un)registration.
  *  luo_flb_private.lock,  luo_flb.c. One FLB's outgoing or incoming state
- *  luo_flb_incoming.lock  and its callbacks.
+ *  luo_flb_incoming.lock  and its callbacks; a lockdep class per FLB, so
+ *                         one FLB's callbacks may take another FLB's lock.
+ *                         Never held across a get and its put.
+ *  luo_flb_active_lock    luo_flb.c. The list of FLBs that preserved files
+ *                         depend on, which the live update hands over.
  *  luo_flb_init_lock      luo_flb.c, a spinlock. Lazy init of an FLB's
  *                         private state; nothing sleeps under it.
  *
@@ -189,11 +193,15 @@ int luo_flb_serialize(u64 *flbs_pa);
  * struct luo_flb_incoming - An FLB as the previous kernel handed it over.
  * @name:     Its compatible string.
  * @data:     Its handle.
- * @lock:     Serialises its callbacks and the fields below; held from
- *            liveupdate_flb_get_incoming() to liveupdate_flb_put_incoming().
+ * @lock:     Serialises its callbacks and the fields below; only held
+ *            inside LUO's functions, never across a get and its put.
+ * @key:      The lockdep class of @lock, one per FLB.
  * @users:    Rebuilt files that depend on it and have not finished.
+ * @gets:     References from liveupdate_flb_get_incoming() not yet put.
  * @obj:      What retrieve made of @data.
  * @status:   0 before retrieve, 1 after a successful one, or its errno.
+ * @finish_pending: The last file that depended on it finished; it finishes
+ *            once @gets is zero.
  * @finished: Its finish ran: it is gone.
  * @owner:    The module LUO holds a reference on for it.
  * @pinned:   Whether LUO holds that reference.
@@ -202,9 +210,12 @@ struct luo_flb_incoming {
 	char name[LIVEUPDATE_FLB_COMPAT_LENGTH];
 	u64 data;
 	struct mutex lock;		/* see @lock above */
+	struct lock_class_key key;
 	long users;
+	long gets;
 	void *obj;
 	int status;
+	bool finish_pending;
 	bool finished;
 	struct module *owner;
 	bool pinned;

@@ -15,12 +15,14 @@
  *   deletes it.
  * - Incoming sessions are those the previous kernel handed over. They are
  *   rebuilt at the first open of ``/dev/liveupdate``, taken with
- *   %LIVEUPDATE_IOCTL_RETRIEVE_SESSION, emptied with
- *   %LIVEUPDATE_SESSION_RETRIEVE_FD and ended with
- *   %LIVEUPDATE_SESSION_FINISH. Closing an incoming session that is not
- *   finished puts it back, to be retrieved again; closing a finished one
- *   deletes it. Incoming sessions that are not finished at the next live
- *   update are not handed over again.
+ *   %LIVEUPDATE_IOCTL_RETRIEVE_SESSION, their files are taken with
+ *   %LIVEUPDATE_SESSION_RETRIEVE_FD, and they are ended with
+ *   %LIVEUPDATE_SESSION_FINISH (a second finish does nothing more).
+ *   Closing a retrieved session finishes it if it is not finished yet and
+ *   deletes it, as stock kernels do; only if a file refuses to finish
+ *   (its @can_finish) does the session stay, to be retrieved again.
+ *   Incoming sessions that are not finished at the next live update are
+ *   not handed over again.
  *
  * The two sets are separate name spaces. In each, a session is found by
  * name in a hash table, so creating, retrieving and deleting a session
@@ -208,20 +210,29 @@ static void luo_session_destroy(struct luo_session *session)
 	luo_session_free(session);
 }
 
-/* Closing an incoming session puts it back, or deletes it once finished. */
-static void luo_session_put_back(struct luo_session *session)
+/*
+ * Closing an incoming session finishes it, then deletes it. A session whose
+ * files cannot finish yet stays, to be retrieved again.
+ */
+static void luo_session_close_incoming(struct luo_session *session)
 {
-	bool finished;
+	int err = 0;
 
 	guard(mutex)(&luo_incoming.lock);
 	scoped_guard(mutex, &session->files.lock) {
 		session->open = false;
-		finished = session->finished;
+		if (!session->finished)
+			err = luo_file_finish_all(&session->files);
+		if (!err)
+			session->finished = true;
 	}
-	if (finished) {
-		luo_session_remove(session);
-		luo_session_free(session);
+	if (err) {
+		pr_warn("session '%s' closed, but a file cannot finish yet: %pe\n",
+			session->name, ERR_PTR(err));
+		return;
 	}
+	luo_session_remove(session);
+	luo_session_free(session);
 }
 
 static int luo_session_release(struct inode *inode, struct file *file)
@@ -233,7 +244,7 @@ static int luo_session_release(struct inode *inode, struct file *file)
 	if (luo_frozen())
 		return 0;
 	if (session->set->incoming)
-		luo_session_put_back(session);
+		luo_session_close_incoming(session);
 	else
 		luo_session_destroy(session);
 	return 0;
@@ -259,6 +270,8 @@ static const struct file_operations luo_session_fops = {
 static int luo_session_install(struct luo_ucmd *ucmd,
 			       struct luo_session *session, s32 *fdp)
 {
+	/* The name stock kernels give, which userspace (systemd) relies on. */
+	char name[sizeof("[luo_session] ") + LIVEUPDATE_SESSION_NAME_LENGTH];
 	struct file *file;
 	int fd, err;
 
@@ -269,8 +282,8 @@ static int luo_session_install(struct luo_ucmd *ucmd,
 	err = luo_ucmd_respond(ucmd);
 	if (err)
 		goto err_put_fd;
-	file = anon_inode_getfile("[liveupdate_session]", &luo_session_fops,
-				  session, O_RDWR);
+	snprintf(name, sizeof(name), "[luo_session] %s", session->name);
+	file = anon_inode_getfile(name, &luo_session_fops, session, O_RDWR);
 	if (IS_ERR(file)) {
 		err = PTR_ERR(file);
 		goto err_put_fd;
@@ -379,8 +392,8 @@ int luo_session_preserve_fd(struct luo_ucmd *ucmd)
  * @ucmd: The call.
  *
  * Context: Process context, luo_state_rwsem held for read.
- * Return: 0, -EINVAL on an outgoing or finished session, -EMFILE, or what
- * luo_file_retrieve() returns.
+ * Return: 0, -EINVAL on an outgoing session, -EMFILE, or what
+ * luo_file_retrieve() returns (-ENOENT once the session is finished).
  */
 int luo_session_retrieve_fd(struct luo_ucmd *ucmd)
 {
@@ -392,9 +405,6 @@ int luo_session_retrieve_fd(struct luo_ucmd *ucmd)
 	if (!session->set->incoming)
 		return -EINVAL;
 	guard(mutex)(&session->files.lock);
-	if (session->finished)
-		return -EINVAL;
-
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0)
 		return fd;
@@ -418,8 +428,9 @@ err_put_fd:
  * @ucmd: The call.
  *
  * Context: Process context, luo_state_rwsem held for read.
- * Return: 0, -EINVAL for a reserved field set or on an outgoing or finished
- * session, -EBUSY if a file cannot finish yet.
+ * Return: 0 (also if the session is finished already), -EINVAL for a
+ * reserved field set or on an outgoing session, -EBUSY if a file cannot
+ * finish yet.
  */
 int luo_session_finish(struct luo_ucmd *ucmd)
 {
@@ -431,7 +442,7 @@ int luo_session_finish(struct luo_ucmd *ucmd)
 		return -EINVAL;
 	guard(mutex)(&session->files.lock);
 	if (session->finished)
-		return -EINVAL;
+		return 0;
 	err = luo_file_finish_all(&session->files);
 	if (!err)
 		session->finished = true;
@@ -546,10 +557,13 @@ static int luo_session_deserialize_one(const void *entry, void *arg)
 	if (!session)
 		return -ENOMEM;
 	err = luo_session_insert(&luo_incoming, session);
-	if (err) {
+	if (err == -EEXIST) {
 		pr_err("session '%s' is handed over twice\n", session->name);
+		err = -EINVAL;
+	}
+	if (err) {
 		luo_session_free(session);
-		return -EINVAL;
+		return err;
 	}
 	scoped_guard(mutex, &session->files.lock)
 		err = luo_file_deserialize(&session->files, build->r,

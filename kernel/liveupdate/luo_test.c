@@ -9,8 +9,11 @@
 #include <linux/io.h>
 #include <linux/kexec_handover.h>
 #include <linux/kho/abi/memfd.h>
+#include <linux/lockdep.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 
 #include "luo_internal.h"
 
@@ -302,6 +305,15 @@ static const struct liveupdate_file_ops luo_test_file_ops = {
 	.preserve	= luo_test_file_preserve,
 	.unpreserve	= luo_test_file_unpreserve,
 	.retrieve	= luo_test_file_preserve,
+	.finish		= luo_test_file_unpreserve,
+};
+
+/* A handler without finish is refused, like one without retrieve. */
+static const struct liveupdate_file_ops luo_test_file_ops_nofinish = {
+	.can_preserve	= luo_test_can_preserve,
+	.preserve	= luo_test_file_preserve,
+	.unpreserve	= luo_test_file_unpreserve,
+	.retrieve	= luo_test_file_preserve,
 };
 
 static struct liveupdate_flb luo_test_flbs[2];
@@ -368,7 +380,7 @@ static void luo_test_flb_refcounts(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, liveupdate_register_flb(&luo_test_fh[1], &luo_test_flbs[0]), 0);
 	KUNIT_EXPECT_EQ(test, liveupdate_register_flb(&luo_test_fh[1], &luo_test_flbs[1]), 0);
 	KUNIT_EXPECT_EQ(test, luo_test_flb_handlers(&luo_test_flbs[0]), 2);
-	KUNIT_EXPECT_EQ(test, liveupdate_flb_get_outgoing(&luo_test_flbs[0], &obj), -ENODATA);
+	KUNIT_EXPECT_EQ(test, liveupdate_flb_get_outgoing(&luo_test_flbs[0], &obj), -ENOENT);
 
 	/* Three files: preserve runs once per FLB, unpreserve after the last. */
 	scoped_guard(rwsem_read, &luo_register_rwlock) {
@@ -404,6 +416,80 @@ static void luo_test_flb_refcounts(struct kunit *test)
 	liveupdate_unregister_flb(&luo_test_fh[0], &luo_test_flbs[0]);
 }
 
+static bool luo_test_flb_locked(struct liveupdate_flb *flb)
+{
+	return mutex_is_locked(&ACCESS_PRIVATE(flb, private).lock);
+}
+
+struct luo_test_put_work {
+	struct work_struct work;
+	struct liveupdate_flb *flb;
+};
+
+static void luo_test_put_fn(struct work_struct *work)
+{
+	struct luo_test_put_work *w = container_of(work, typeof(*w), work);
+
+	liveupdate_flb_put_outgoing(w->flb);
+}
+
+/*
+ * The get/put contract: a get takes a reference and returns with no lock
+ * held, so two FLBs can be held at once and a reference can be put from
+ * another context; the FLB is unpreserved only after the last file and the
+ * last reference are gone.
+ */
+static void luo_test_flb_get_put(struct kunit *test)
+{
+	struct luo_test_put_work w = { .flb = &luo_test_flbs[0] };
+	struct liveupdate_file_handler fh = {
+		.ops = &luo_test_file_ops_nofinish,
+		.compatible = "luo-kunit-handler-c",
+	};
+	struct luo_flb_deps deps;
+	void *obj0, *obj1;
+
+	if (!liveupdate_enabled())
+		kunit_skip(test, "live update is off");
+	memset(luo_test_counts, 0, sizeof(luo_test_counts));
+	KUNIT_EXPECT_EQ(test, liveupdate_register_file_handler(&fh), -EINVAL);
+
+	KUNIT_ASSERT_EQ(test, liveupdate_register_file_handler(&luo_test_fh[0]), 0);
+	KUNIT_ASSERT_EQ(test, liveupdate_register_flb(&luo_test_fh[0], &luo_test_flbs[0]), 0);
+	KUNIT_ASSERT_EQ(test, liveupdate_register_flb(&luo_test_fh[0], &luo_test_flbs[1]), 0);
+	scoped_guard(rwsem_read, &luo_register_rwlock)
+		KUNIT_ASSERT_EQ(test, luo_flb_file_preserve(&luo_test_fh[0], &deps), 0);
+
+	/* Both held at once, and no lock is held on return. */
+	KUNIT_ASSERT_EQ(test, liveupdate_flb_get_outgoing(&luo_test_flbs[0], &obj0), 0);
+	KUNIT_ASSERT_EQ(test, liveupdate_flb_get_outgoing(&luo_test_flbs[1], &obj1), 0);
+	KUNIT_EXPECT_PTR_EQ(test, obj0, (void *)&luo_test_flbs[0]);
+	KUNIT_EXPECT_PTR_EQ(test, obj1, (void *)&luo_test_flbs[1]);
+	KUNIT_EXPECT_FALSE(test, luo_test_flb_locked(&luo_test_flbs[0]));
+	KUNIT_EXPECT_FALSE(test, luo_test_flb_locked(&luo_test_flbs[1]));
+	KUNIT_EXPECT_EQ(test, lockdep_depth(current), 0);
+
+	/* The file goes; the references keep the objects. */
+	luo_flb_file_unpreserve(&deps);
+	KUNIT_EXPECT_EQ(test, luo_test_counts[0].unpreserve, 0);
+	KUNIT_EXPECT_EQ(test, luo_test_counts[1].unpreserve, 0);
+
+	/* A put from a workqueue releases the first FLB. */
+	INIT_WORK_ONSTACK(&w.work, luo_test_put_fn);
+	schedule_work(&w.work);
+	flush_work(&w.work);
+	destroy_work_on_stack(&w.work);
+	KUNIT_EXPECT_EQ(test, luo_test_counts[0].unpreserve, 1);
+	KUNIT_EXPECT_EQ(test, luo_test_counts[1].unpreserve, 0);
+	liveupdate_flb_put_outgoing(&luo_test_flbs[1]);
+	KUNIT_EXPECT_EQ(test, luo_test_counts[1].unpreserve, 1);
+	KUNIT_EXPECT_EQ(test, liveupdate_flb_get_outgoing(&luo_test_flbs[0], &obj0), -ENOENT);
+	KUNIT_EXPECT_EQ(test, luo_test_counts[0].preserve, 1);
+	KUNIT_EXPECT_EQ(test, luo_test_counts[1].preserve, 1);
+
+	liveupdate_unregister_file_handler(&luo_test_fh[0]);
+}
+
 static struct kunit_case luo_test_cases[] = {
 	KUNIT_CASE(luo_test_names),
 	KUNIT_CASE(luo_test_chain_ok),
@@ -412,6 +498,7 @@ static struct kunit_case luo_test_cases[] = {
 	KUNIT_CASE(luo_test_flb_page),
 	KUNIT_CASE(luo_test_file_set_bad),
 	KUNIT_CASE(luo_test_flb_refcounts),
+	KUNIT_CASE(luo_test_flb_get_put),
 	{}
 };
 

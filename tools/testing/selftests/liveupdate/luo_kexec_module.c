@@ -11,8 +11,12 @@
  * Stage 2: load both modules again before /dev/liveupdate is opened (LUO
  * rebuilds the sessions at that first open), check that the rebuilt files
  * pin the handler's module, retrieve every file and its value, check that
- * the FLB was retrieved once with its handle intact, finish both sessions
- * (the FLB finishes once, after the last file), and unload the modules.
+ * the FLB was retrieved once with its handle intact, take a reference on
+ * the incoming FLB (liveupdate_flb_get_incoming() from a write), finish
+ * both sessions: the FLB must not finish while that reference is held, and
+ * the module must stay pinned between the FLB's retrieve and its finish;
+ * put the reference from a workqueue: the FLB finishes once, then unload
+ * the modules.
  *
  * Usage: luo_kexec_module --stage 1|2
  */
@@ -98,7 +102,7 @@ static int stage2(void)
 	uint64_t cookie = 0, v;
 	bool ok;
 
-	tap_plan(19 + 2 * NR_FILES);
+	tap_plan(23 + 2 * NR_FILES);
 	/* Before the first open of /dev/liveupdate: nothing is rebuilt yet. */
 	tap_ok(!luo_insmod(LUO_FTYPE_MOD, ""), "insmod %s", LUO_FTYPE_MOD);
 	tap_ok(!luo_insmod(LUO_HANDLER_MOD, "cookie=1"), "insmod %s",
@@ -144,14 +148,28 @@ static int stage2(void)
 	       "the FLB's handle is intact: cookie %lld",
 	       luo_test_stat("in_cookie"));
 
+	tap_ok(!luo_write_file(LUO_TEST_FLB_HOLD, "get") &&
+	       luo_test_stat("flb_held") == 1,
+	       "take a reference on the incoming FLB and keep it");
+
 	tap_ok(!luo_finish(sa), "finish mod-a");
 	tap_ok(luo_test_stat("flb_finish") == 0,
 	       "the FLB outlives mod-a: mod-b still depends on it");
 	tap_ok(!luo_finish(sb), "finish mod-b");
 	tap_ok(luo_test_stat("finish") == NR_FILES &&
-	       luo_test_stat("flb_finish") == 1,
-	       "every file finished (%lld) and the FLB finished once (%lld)",
+	       luo_test_stat("flb_finish") == 0,
+	       "every file finished (%lld), the held FLB did not (%lld)",
 	       luo_test_stat("finish"), luo_test_stat("flb_finish"));
+	tap_ok(luo_module_refcnt(LUO_HANDLER_MOD) == 1 &&
+	       luo_rmmod(LUO_HANDLER_MOD) == -EAGAIN,
+	       "the retrieved, unfinished FLB pins %s (%ld), rmmod refused",
+	       LUO_HANDLER_MOD, luo_module_refcnt(LUO_HANDLER_MOD));
+	tap_ok(!luo_write_file(LUO_TEST_FLB_HOLD, "put") &&
+	       luo_test_stat("flb_held") == 0,
+	       "put the reference from a workqueue");
+	tap_ok(luo_test_stat("flb_finish") == 1,
+	       "the FLB finished once, at the last put (%lld)",
+	       luo_test_stat("flb_finish"));
 	tap_ok(luo_module_refcnt(LUO_HANDLER_MOD) == 0,
 	       "no reference left on %s", LUO_HANDLER_MOD);
 	close(sa);

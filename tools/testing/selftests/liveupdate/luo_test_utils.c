@@ -373,6 +373,23 @@ int luo_registry_count(const char *compatible)
 	return n;
 }
 
+int luo_write_file(const char *path, const char *text)
+{
+	ssize_t len = strlen(text), n;
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, len);
+	if (n != len) {
+		int err = n < 0 ? -errno : -EIO;
+
+		close(fd);
+		return err;
+	}
+	return close(fd) ? -errno : 0;
+}
+
 long long luo_test_stat(const char *key)
 {
 	char name[64];

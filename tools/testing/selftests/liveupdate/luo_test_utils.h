@@ -73,6 +73,7 @@ int luo_parse_args(int argc, char **argv, long *n);
 #define LUO_FTYPE_DEVICE	"/dev/luo_test_ftype"
 #define LUO_TEST_HANDLER	"luo-test-handler-v1"
 #define LUO_TEST_FLB		"luo-test-flb-v1"
+#define LUO_TEST_FLB_HOLD	"/sys/kernel/debug/luo_test/flb_hold"
 
 /* Load LUO_MODULE_DIR/@name.ko with @params (may be ""). */
 int luo_insmod(const char *name, const char *params);
@@ -85,6 +86,8 @@ long luo_module_refcnt(const char *name);
  * @compatible (as "handler NAME" or "flb NAME ..."), or -errno.
  */
 int luo_registry_count(const char *compatible);
+/* Write @text to the file at @path: 0 or -errno. */
+int luo_write_file(const char *path, const char *text);
 /* The value of @key in /sys/kernel/debug/luo_test/stats, or -1. */
 long long luo_test_stat(const char *key);
 /* Open a file of the test file type holding @value; fd or -errno. */

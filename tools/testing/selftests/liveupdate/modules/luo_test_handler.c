@@ -13,6 +13,12 @@
  * page was intact (in_ok). The selftests read them to prove how often LUO
  * runs each callback and that the module is pinned only while used.
  *
+ * Writing "get" to /sys/kernel/debug/luo_test/flb_hold takes a reference
+ * on the incoming FLB with liveupdate_flb_get_incoming() and keeps it;
+ * writing "put" drops every kept reference from a workqueue, i.e. from
+ * another context than the get's. Between the two, LUO must not finish the
+ * FLB, and must keep this module pinned.
+ *
  * The exit function unregisters the handler only: LUO must unregister the
  * FLB with it, which the tests check in LUO's debugfs registry.
  */
@@ -29,6 +35,8 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
+#include <linux/uaccess.h>
+#include <linux/workqueue.h>
 
 #include "luo_test_ftype.h"
 
@@ -74,6 +82,7 @@ static const char * const luo_test_stat_names[STAT_COUNT] = {
 };
 
 static atomic_t luo_test_stats[STAT_COUNT];
+static atomic_t luo_test_held;
 static u64 luo_test_in_cookie;
 static bool luo_test_in_ok;
 static struct dentry *luo_test_dir;
@@ -149,13 +158,14 @@ static int luo_test_preserve(struct liveupdate_file_op_args *args)
 	int err;
 
 	/*
-	 * The FLB must be preserved before its first file is. -ENODATA if
-	 * the file was bound to the handler before the FLB was registered
-	 * (module init registers one, then the other).
+	 * The FLB must be preserved before its first file is. It has no
+	 * object (-ENOENT) if the file was bound to the handler before the
+	 * FLB was registered (module init registers one, then the other):
+	 * refuse with -ENODATA, which the tests tell from a missing handler.
 	 */
 	err = liveupdate_flb_get_outgoing(&luo_test_flb, &obj);
 	if (err)
-		return err;
+		return err == -ENOENT ? -ENODATA : err;
 	liveupdate_flb_put_outgoing(&luo_test_flb);
 	args->serialized_data = luo_test_ftype_value(args->file);
 	luo_test_count(STAT_PRESERVE);
@@ -226,10 +236,47 @@ static int luo_test_stats_show(struct seq_file *m, void *v)
 		seq_printf(m, "%s %d\n", luo_test_stat_names[i],
 			   atomic_read(&luo_test_stats[i]));
 	seq_printf(m, "in_ok %d\n", luo_test_in_ok);
+	seq_printf(m, "flb_held %d\n", atomic_read(&luo_test_held));
 	seq_printf(m, "in_cookie %llu\n", luo_test_in_cookie);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(luo_test_stats);
+
+/* Drop every reference "get" took, from a worker. */
+static void luo_test_put_all(struct work_struct *work)
+{
+	while (atomic_add_unless(&luo_test_held, -1, 0))
+		liveupdate_flb_put_incoming(&luo_test_flb);
+}
+static DECLARE_WORK(luo_test_put_work, luo_test_put_all);
+
+static ssize_t luo_test_hold_write(struct file *file, const char __user *ubuf,
+				   size_t len, loff_t *ppos)
+{
+	char cmd[8] = {};
+	void *obj;
+	int err;
+
+	if (copy_from_user(cmd, ubuf, min(len, sizeof(cmd) - 1)))
+		return -EFAULT;
+	if (sysfs_streq(cmd, "get")) {
+		err = liveupdate_flb_get_incoming(&luo_test_flb, &obj);
+		if (err)
+			return err;
+		atomic_inc(&luo_test_held);
+	} else if (sysfs_streq(cmd, "put")) {
+		queue_work(system_wq, &luo_test_put_work);
+		flush_work(&luo_test_put_work);
+	} else {
+		return -EINVAL;
+	}
+	return len;
+}
+
+static const struct file_operations luo_test_hold_fops = {
+	.owner	= THIS_MODULE,
+	.write	= luo_test_hold_write,
+};
 
 static int __init luo_test_handler_init(void)
 {
@@ -246,6 +293,8 @@ static int __init luo_test_handler_init(void)
 	luo_test_dir = debugfs_create_dir("luo_test", NULL);
 	debugfs_create_file("stats", 0400, luo_test_dir, NULL,
 			    &luo_test_stats_fops);
+	debugfs_create_file("flb_hold", 0200, luo_test_dir, NULL,
+			    &luo_test_hold_fops);
 	return 0;
 }
 module_init(luo_test_handler_init);
@@ -253,6 +302,7 @@ module_init(luo_test_handler_init);
 static void __exit luo_test_handler_exit(void)
 {
 	debugfs_remove(luo_test_dir);
+	flush_work(&luo_test_put_work);
 	/* Unregisters luo_test_flb as well. */
 	liveupdate_unregister_file_handler(&luo_test_fh);
 }
