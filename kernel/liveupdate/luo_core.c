@@ -63,6 +63,7 @@ static struct {
 	u64 liveupdate_num;		/* live updates that led to this kernel */
 	u64 in_sessions_pa;		/* incoming sessions, until rebuilt */
 	bool in_pending;		/* luo_state_rwsem held for write */
+	bool in_corrupt;		/* refuse the incoming sessions */
 	atomic_t opened;
 } luo_global;
 
@@ -94,130 +95,6 @@ bool luo_frozen(void)
 {
 	lockdep_assert_held(&luo_state_rwsem);
 	return luo_global.frozen;
-}
-
-/* Pages of the previous kernel: only addresses of online RAM are mapped. */
-static const void *luo_kho_map(struct luo_ser_reader *r, u64 pa)
-{
-	if (!pa || !PAGE_ALIGNED(pa) || !pfn_to_online_page(PHYS_PFN(pa)))
-		return NULL;
-	return phys_to_virt(pa);
-}
-
-static void luo_kho_release(struct luo_ser_reader *r, u64 pa)
-{
-	kho_restore_free(phys_to_virt(pa));
-}
-
-struct luo_ser_reader luo_kho_reader = {
-	.map = luo_kho_map,
-	.release = luo_kho_release,
-};
-
-/**
- * luo_ser_string_valid - Check a string from the previous kernel.
- * @s:    The array.
- * @size: Its size.
- *
- * Context: Any context.
- * Return: true if @s is not empty and NUL-terminated within @size.
- */
-bool luo_ser_string_valid(const char *s, size_t size)
-{
-	size_t len = strnlen(s, size);
-
-	return len && len < size;
-}
-
-/* Map one block of a chain and check its header. */
-static const struct kho_block_header_ser *
-luo_chain_block(struct luo_ser_reader *r, u64 pa, u64 per_block)
-{
-	const struct kho_block_header_ser *hdr = r->map(r, pa);
-
-	if (!hdr) {
-		pr_err("chain block at %#llx is not preserved memory\n", pa);
-		return NULL;
-	}
-	if (!hdr->count || hdr->count > per_block) {
-		pr_err("chain block at %#llx has %llu entries (1..%llu)\n",
-		       pa, hdr->count, per_block);
-		return NULL;
-	}
-	return hdr;
-}
-
-/**
- * luo_chain_walk - Check a block chain from the previous kernel, then visit it.
- * @r:          How to reach the previous kernel's memory.
- * @head_pa:    First block, or 0 for an empty chain.
- * @entry_size: Size of one entry.
- * @fn:         Called for every entry, in order; a non-zero return stops
- *              the walk and is returned.
- * @arg:        Passed to @fn.
- *
- * The whole chain is checked before @fn sees any entry: every block must be
- * mapped by @r, hold between one and as many entries as fit, and the chain
- * must end within %LUO_MAX_BLOCKS blocks (which also rejects loops).
- *
- * Context: Process context.
- * Return: the number of entries, or a negative errno (-EINVAL for a
- * malformed chain, or what @fn returned).
- */
-long luo_chain_walk(struct luo_ser_reader *r, u64 head_pa, size_t entry_size,
-		    luo_chain_fn fn, void *arg)
-{
-	u64 per_block = (KHO_BLOCK_SIZE - sizeof(struct kho_block_header_ser)) /
-			entry_size;
-	const struct kho_block_header_ser *hdr;
-	long nblocks = 0, total = 0;
-	u64 pa, i;
-	int err;
-
-	for (pa = head_pa; pa; pa = hdr->next) {
-		if (++nblocks > LUO_MAX_BLOCKS) {
-			pr_err("chain at %#llx is longer than %d blocks\n",
-			       head_pa, LUO_MAX_BLOCKS);
-			return -EINVAL;
-		}
-		hdr = luo_chain_block(r, pa, per_block);
-		if (!hdr)
-			return -EINVAL;
-	}
-
-	for (pa = head_pa; pa; pa = hdr->next) {
-		const u8 *entry;
-
-		hdr = r->map(r, pa);
-		entry = (const u8 *)(hdr + 1);
-		for (i = 0; i < hdr->count; i++, entry += entry_size) {
-			err = fn(entry, arg);
-			if (err)
-				return err;
-		}
-		total += hdr->count;
-	}
-	return total;
-}
-
-/**
- * luo_chain_release - Give back the blocks of a chain that was walked.
- * @r:       The reader the chain was walked with.
- * @head_pa: First block.
- *
- * Context: Process context. The chain passed luo_chain_walk().
- */
-void luo_chain_release(struct luo_ser_reader *r, u64 head_pa)
-{
-	const struct kho_block_header_ser *hdr;
-	u64 pa = head_pa, next;
-
-	while (pa) {
-		hdr = r->map(r, pa);
-		next = hdr->next;
-		r->release(r, pa);
-		pa = next;
-	}
 }
 
 /* One ioctl command: its handler, struct size and the fd kind it is for. */
@@ -324,33 +201,46 @@ long luo_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
 	return op->fn(&ucmd);
 }
 
-/* Rebuild the incoming sessions, once, at the first open that can. */
+/*
+ * Rebuild the incoming sessions at the first open that can. Malformed
+ * state is refused as a whole (see the failure policy in the
+ * documentation) and its pages are left alone; a transient error leaves
+ * everything as it was for the next open.
+ */
 static int luo_rebuild_incoming(void)
 {
+	struct luo_ser_reader r;
 	ktime_t start = ktime_get();
 	int err;
 
 	lockdep_assert_held_write(&luo_state_rwsem);
 	if (!luo_global.in_pending)
 		return 0;
+	if (luo_global.in_corrupt) {
+		luo_global.in_pending = false;
+		pr_err("refusing the previous kernel's sessions: its FLB state is malformed\n");
+		return -EIO;
+	}
 
-	err = luo_session_deserialize(&luo_kho_reader, luo_global.in_sessions_pa);
-	if (err && err != -EINVAL) {
-		/* A missing handler, or no memory: try again at the next open. */
+	luo_kho_reader_init(&r);
+	err = luo_session_deserialize(&r, luo_global.in_sessions_pa);
+	if (!err) {
+		luo_ser_release_all(&r);
+		luo_global.in_pending = false;
+		pr_info("deserialized the previous kernel's sessions in %lld us\n",
+			ktime_us_delta(ktime_get(), start));
+		return 0;
+	}
+	luo_ser_unclaim_all(&r);
+	if (err == -EINVAL || err == -EADDRINUSE) {
+		luo_global.in_pending = false;
+		pr_err("refusing the previous kernel's sessions: malformed handover: %pe\n",
+		       ERR_PTR(err));
+	} else {
 		pr_err("cannot rebuild the previous kernel's sessions yet: %pe\n",
 		       ERR_PTR(err));
-		return -EIO;
 	}
-	if (err) {
-		luo_global.in_pending = false;
-		pr_err("dropping the previous kernel's sessions: %pe\n",
-		       ERR_PTR(err));
-		return -EIO;
-	}
-	luo_global.in_pending = false;
-	pr_info("deserialized the previous kernel's sessions in %lld us\n",
-		ktime_us_delta(ktime_get(), start));
-	return 0;
+	return -EIO;
 }
 
 static int luo_device_open(struct inode *inode, struct file *file)
@@ -401,8 +291,10 @@ static struct miscdevice luo_miscdev = {
  * succeeds, every ioctl of LUO fails with -EBUSY.
  *
  * Context: Process context. Takes luo_state_rwsem for write.
- * Return: 0 (also when LUO is off), or an errno, in which case every
- * session is as it was before the call and kexec must not go ahead.
+ * Return: 0 (also when LUO is off); -EBUSY if an incoming session is
+ * neither finished nor closed (it would be lost); or another errno. On
+ * failure every session is as it was before the call and kexec must not
+ * go ahead.
  */
 int liveupdate_reboot(void)
 {
@@ -417,6 +309,17 @@ int liveupdate_reboot(void)
 	guard(rwsem_write)(&luo_state_rwsem);
 	if (luo_global.frozen)
 		return 0;
+
+	/* Nothing handed over to this kernel may be lost silently. */
+	if (luo_global.in_pending && !luo_global.in_corrupt &&
+	    luo_global.in_sessions_pa) {
+		pr_err("reboot: the previous kernel's sessions were never claimed (/dev/liveupdate was not opened)\n");
+		err = -EBUSY;
+		goto err_out;
+	}
+	err = luo_session_check_claimed();
+	if (err)
+		goto err_out;
 
 	err = luo_session_serialize(&sessions_pa, &nr_sessions, &nr_files);
 	if (err)
@@ -440,10 +343,41 @@ err_out:
 	return err;
 }
 
-/* Read the root of the previous kernel's state and check its version. */
+/*
+ * Read the root of the previous kernel's state, check its version and
+ * read its FLB page; both pages are given back at once.
+ */
+static int __init luo_parse_root(struct luo_ser_reader *r, phys_addr_t pa)
+{
+	const struct luo_ser *ser = luo_ser_claim(r, pa);
+	int err;
+
+	if (IS_ERR(ser))
+		return PTR_ERR(ser);
+	if (memcmp(ser->compatible, LUO_ABI_COMPATIBLE, sizeof(LUO_ABI_COMPATIBLE))) {
+		pr_err("the previous kernel speaks '%.*s', not '%s'\n",
+		       (int)sizeof(ser->compatible), ser->compatible,
+		       LUO_ABI_COMPATIBLE);
+		return -EPROTO;
+	}
+	luo_global.liveupdate_num = ser->liveupdate_num;
+	luo_global.in_sessions_pa = ser->sessions_pa;
+	luo_global.in_pending = true;
+	pr_info("live update number %llu\n", luo_global.liveupdate_num);
+
+	r->owner = 1;
+	err = luo_flb_parse_incoming(r, ser->flbs_pa);
+	if (err) {
+		/* Files would come back without their shared state. */
+		pr_err("the FLB page is malformed: %pe\n", ERR_PTR(err));
+		luo_global.in_corrupt = true;
+	}
+	return 0;
+}
+
 static int __init luo_parse_incoming(void)
 {
-	const struct luo_ser *ser;
+	struct luo_ser_reader r;
 	phys_addr_t pa;
 	size_t size;
 	int err;
@@ -453,24 +387,12 @@ static int __init luo_parse_incoming(void)
 		return 0;	/* not a live update, or no LUO before */
 	if (err)
 		return err;
-	if (size < sizeof(*ser))
+	if (size < sizeof(struct luo_ser))
 		return -EINVAL;
-	ser = luo_kho_map(NULL, pa);
-	if (!ser)
-		return -EINVAL;
-	if (memcmp(ser->compatible, LUO_ABI_COMPATIBLE, sizeof(LUO_ABI_COMPATIBLE))) {
-		pr_err("the previous kernel speaks '%.*s', not '%s'\n",
-		       (int)sizeof(ser->compatible), ser->compatible,
-		       LUO_ABI_COMPATIBLE);
-		return -EPROTO;
-	}
 
-	luo_global.liveupdate_num = ser->liveupdate_num;
-	luo_global.in_sessions_pa = ser->sessions_pa;
-	luo_global.in_pending = true;
-	err = luo_flb_parse_incoming(&luo_kho_reader, ser->flbs_pa);
-	kho_restore_free((void *)ser);
-	pr_info("live update number %llu\n", luo_global.liveupdate_num);
+	luo_kho_reader_init(&r);
+	err = luo_parse_root(&r, pa);
+	luo_ser_release_all(&r);
 	return err;
 }
 

@@ -58,7 +58,9 @@
 
 /**
  * struct luo_file - A file in a session.
- * @fh:              Its handler.
+ * @fh:              Its handler; NULL for an incoming file whose handler
+ *                   is not registered yet.
+ * @compatible:      Incoming, while @fh is NULL: the handler it waits for.
  * @file:            The file: the preserved one, or the retrieved one.
  * @token:           Its token.
  * @serialized_data: The handler's handle.
@@ -72,6 +74,7 @@
  */
 struct luo_file {
 	struct liveupdate_file_handler *fh;
+	char *compatible;
 	struct file *file;
 	u64 token;
 	u64 serialized_data;
@@ -230,7 +233,7 @@ void luo_file_set_init(struct luo_file_set *fs)
 	INIT_LIST_HEAD(&fs->files);
 	fs->count = 0;
 	kho_block_set_init(&fs->blocks, sizeof(struct luo_file_ser));
-	fs->ser_pa = 0;
+	fs->unbound = 0;
 }
 
 /*
@@ -268,11 +271,8 @@ static int luo_file_bind_incoming(struct luo_file *lf, const char *compatible)
 
 	guard(rwsem_read)(&luo_register_rwlock);
 	fh = luo_file_handler_find(compatible);
-	if (!fh || !try_module_get(fh->ops->owner)) {
-		pr_warn("no handler for '%.*s'\n",
-			LIVEUPDATE_HNDL_COMPAT_LENGTH, compatible);
+	if (!fh || !try_module_get(fh->ops->owner))
 		return -ENOENT;
-	}
 	err = luo_flb_file_deserialize(fh, &lf->deps);
 	if (err) {
 		module_put(fh->ops->owner);
@@ -367,7 +367,11 @@ static void luo_file_free(struct luo_file_set *fs, struct luo_file *lf)
 	list_del(&lf->list);
 	xa_erase(&fs->tokens, lf->token);
 	fs->count--;
-	module_put(lf->fh->ops->owner);
+	if (lf->fh)
+		module_put(lf->fh->ops->owner);
+	else
+		fs->unbound--;
+	kfree(lf->compatible);
 	if (lf->file)
 		fput(lf->file);
 	kfree(lf);
@@ -504,6 +508,15 @@ static int luo_file_deserialize_one(const void *entry, void *arg)
 		return err;
 	}
 	err = luo_file_bind_incoming(lf, ser->compatible);
+	if (err == -ENOENT) {
+		/* Its handler may register later: keep what it needs. */
+		pr_warn_ratelimited("token %llu: no handler '%.*s' yet\n",
+				    lf->token, LIVEUPDATE_HNDL_COMPAT_LENGTH,
+				    ser->compatible);
+		lf->compatible = kstrdup(ser->compatible, GFP_KERNEL);
+		err = lf->compatible ? 0 : -ENOMEM;
+		fs->unbound += !err;
+	}
 	if (err) {
 		xa_erase(&fs->tokens, lf->token);
 		kfree(lf);
@@ -520,11 +533,12 @@ static int luo_file_deserialize_one(const void *entry, void *arg)
  * @r:   How to reach the previous kernel's memory.
  * @ser: The session's file set, as the previous kernel wrote it.
  *
- * No handler is called: files are retrieved on demand.
+ * No handler is called: files are retrieved on demand. A file whose
+ * handler is not registered is kept unbound (@fs->unbound).
  *
  * Context: Process context, @fs->lock held.
- * Return: 0; -EINVAL for malformed state; -ENOENT if a handler is missing;
- * -ENOMEM. On failure the caller discards @fs.
+ * Return: 0; -EINVAL for malformed state; -EADDRINUSE if the chain shares a
+ * page with another; -ENOMEM. On failure the caller discards @fs.
  */
 int luo_file_deserialize(struct luo_file_set *fs, struct luo_ser_reader *r,
 			 const struct luo_file_set_ser *ser)
@@ -543,22 +557,39 @@ int luo_file_deserialize(struct luo_file_set *fs, struct luo_ser_reader *r,
 		       ser->count, n);
 		return -EINVAL;
 	}
-	fs->ser_pa = ser->files;
 	return 0;
 }
 
 /**
- * luo_file_release_ser - Give back the chain an incoming session was read from.
- * @fs: The session's files, rebuilt.
- * @r:  The reader they were rebuilt with.
+ * luo_file_bind_pending - Bind the files that wait for their handler.
+ * @fs: The files of an incoming session.
  *
- * Context: Process context, @fs->lock held.
+ * Context: Process context, @fs->lock held. Takes luo_register_rwlock.
+ * Return: 0 once every file has its handler; -ENOPKG while one is still
+ * not registered; -ENOMEM.
  */
-void luo_file_release_ser(struct luo_file_set *fs, struct luo_ser_reader *r)
+int luo_file_bind_pending(struct luo_file_set *fs)
 {
+	struct luo_file *lf;
+	int err;
+
 	lockdep_assert_held(&fs->lock);
-	luo_chain_release(r, fs->ser_pa);
-	fs->ser_pa = 0;
+	list_for_each_entry(lf, &fs->files, list) {
+		if (lf->fh)
+			continue;
+		err = luo_file_bind_incoming(lf, lf->compatible);
+		if (err == -ENOENT) {
+			pr_warn("token %llu: no handler '%s'\n", lf->token,
+				lf->compatible);
+			continue;
+		}
+		if (err)
+			return err;
+		kfree(lf->compatible);
+		lf->compatible = NULL;
+		fs->unbound--;
+	}
+	return fs->unbound ? -ENOPKG : 0;
 }
 
 /**

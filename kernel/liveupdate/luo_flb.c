@@ -702,12 +702,11 @@ int luo_flb_serialize(u64 *flbs_pa)
 
 /**
  * luo_flb_parse - Read and check an FLB page from the previous kernel.
- * @r:       How to reach the previous kernel's memory.
+ * @r:       How to reach the previous kernel's memory; the page is claimed
+ *           through it.
  * @flbs_pa: The page, or 0.
  * @flbsp:   Out: an array of the FLBs it names (kfree() it), or NULL.
  * @countp:  Out: its length.
- *
- * The page is given back to @r once read.
  *
  * Context: Process context.
  * Return: 0; -EINVAL if the page is not preserved memory, its counts are
@@ -719,23 +718,30 @@ int luo_flb_parse(struct luo_ser_reader *r, u64 flbs_pa,
 	const struct luo_flb_header_ser *hdr;
 	const struct luo_flb_ser *entry;
 	struct luo_flb_incoming *in;
-	unsigned int i, j;
+	u64 i, j, count, pgcnt;
 
 	*flbsp = NULL;
 	*countp = 0;
 	if (!flbs_pa)
 		return 0;
-	hdr = r->map(r, flbs_pa);
-	if (!hdr || hdr->pgcnt != 1 || hdr->count > LUO_FLB_MAX)
+	hdr = luo_ser_claim(r, flbs_pa);
+	if (IS_ERR(hdr))
+		return PTR_ERR(hdr);
+	pgcnt = READ_ONCE(hdr->pgcnt);
+	count = READ_ONCE(hdr->count);
+	if (pgcnt != 1 || count > LUO_FLB_MAX) {
+		pr_err("the FLB page says %llu pages and %llu FLBs (1 and at most %zu)\n",
+		       pgcnt, count, LUO_FLB_MAX);
 		return -EINVAL;
-	if (!hdr->count)
-		goto out_release;
+	}
+	if (!count)
+		return 0;
 
 	entry = (const void *)(hdr + 1);
-	in = kzalloc_objs(*in, hdr->count);
+	in = kzalloc_objs(*in, count);
 	if (!in)
 		return -ENOMEM;
-	for (i = 0; i < hdr->count; i++) {
+	for (i = 0; i < count; i++) {
 		if (!luo_ser_string_valid(entry[i].name, sizeof(entry[i].name)))
 			goto err_free;
 		for (j = 0; j < i; j++)
@@ -745,13 +751,11 @@ int luo_flb_parse(struct luo_ser_reader *r, u64 flbs_pa,
 		in[i].data = entry[i].data;
 	}
 	*flbsp = in;
-	*countp = hdr->count;
-out_release:
-	r->release(r, flbs_pa);
+	*countp = count;
 	return 0;
 
 err_free:
-	pr_err("FLB %u has a bad name: '%.*s'\n", i,
+	pr_err("FLB %llu has a bad or repeated name: '%.*s'\n", i,
 	       (int)sizeof(entry[i].name), entry[i].name);
 	kfree(in);
 	return -EINVAL;

@@ -96,25 +96,38 @@ bool luo_frozen(void);
 
 /**
  * struct luo_ser_reader - Access to memory from the previous kernel.
- * @map:     Return the page at @pa, or NULL if @pa cannot be a page the
- *           previous kernel preserved.
- * @release: Give a page of a chain back once its content is consumed.
+ * @map:     Return the page at @pa, or NULL if @pa is not a page the
+ *           previous kernel preserved (or it was given back already).
+ * @release: Give a page back once its content is consumed.
+ * @claimed: The pages claimed so far, by PFN; each entry's value is the
+ *           @owner that claimed it.
+ * @owner:   Who claims now: 0 for the session chain, a session's index
+ *           plus one for its file chain. A page claimed twice by one owner
+ *           is a loop; by two owners, a page shared across the handover.
  *
- * The kernel's reader checks addresses against memory and frees with KHO;
- * KUnit feeds plain buffers through its own reader.
+ * The kernel's reader accepts only pages KHO preserved and frees them with
+ * KHO; KUnit feeds plain buffers through its own reader. See luo_ser.c.
  */
 struct luo_ser_reader {
 	const void *(*map)(struct luo_ser_reader *r, u64 pa);
 	void (*release)(struct luo_ser_reader *r, u64 pa);
+	struct xarray claimed;
+	unsigned long owner;
 };
 
-extern struct luo_ser_reader luo_kho_reader;
+/* The handover format (luo_ser.c), the bottom layer. */
+void luo_ser_reader_init(struct luo_ser_reader *r,
+			 const void *(*map)(struct luo_ser_reader *r, u64 pa),
+			 void (*release)(struct luo_ser_reader *r, u64 pa));
+void luo_kho_reader_init(struct luo_ser_reader *r);
+const void *luo_ser_claim(struct luo_ser_reader *r, u64 pa);
+void luo_ser_release_all(struct luo_ser_reader *r);
+void luo_ser_unclaim_all(struct luo_ser_reader *r);
+bool luo_ser_string_valid(const char *s, size_t size);
 
 typedef int (*luo_chain_fn)(const void *entry, void *arg);
 long luo_chain_walk(struct luo_ser_reader *r, u64 head_pa, size_t entry_size,
 		    luo_chain_fn fn, void *arg);
-void luo_chain_release(struct luo_ser_reader *r, u64 head_pa);
-bool luo_ser_string_valid(const char *s, size_t size);
 
 /* Sessions (luo_session.c). */
 int luo_session_init(void);
@@ -127,6 +140,7 @@ int luo_session_get_name(struct luo_ucmd *ucmd);
 int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files);
 void luo_session_unfreeze(void);
 int luo_session_deserialize(struct luo_ser_reader *r, u64 sessions_pa);
+int luo_session_check_claimed(void);
 bool luo_session_name_valid(const u8 *name);
 
 /**
@@ -138,8 +152,9 @@ bool luo_session_name_valid(const u8 *name);
  * @blocks: Outgoing only: the block chain they are serialized into, grown
  *          as files are preserved so that the live update allocates
  *          nothing.
- * @ser_pa: Incoming only: the chain the files were read from, given back
- *          once every session has been rebuilt.
+ * @unbound: Incoming only: files whose handler was not registered when
+ *          they were rebuilt; the session cannot be retrieved until every
+ *          one of them is bound.
  */
 struct luo_file_set {
 	struct mutex lock;		/* the session's mutex */
@@ -147,7 +162,7 @@ struct luo_file_set {
 	struct list_head files;
 	long count;
 	struct kho_block_set blocks;
-	u64 ser_pa;
+	long unbound;
 };
 
 /* Files (luo_file.c). The caller holds the owning session's mutex. */
@@ -160,7 +175,7 @@ void luo_file_serialize(struct luo_file_set *fs, struct luo_file_set_ser *ser);
 int luo_file_deserialize(struct luo_file_set *fs, struct luo_ser_reader *r,
 			 const struct luo_file_set_ser *ser);
 void luo_file_discard_all(struct luo_file_set *fs);
-void luo_file_release_ser(struct luo_file_set *fs, struct luo_ser_reader *r);
+int luo_file_bind_pending(struct luo_file_set *fs);
 int luo_file_retrieve(struct luo_file_set *fs, u64 token, struct file **filep);
 int luo_file_finish_all(struct luo_file_set *fs);
 bool luo_file_handler_registered(struct liveupdate_file_handler *fh);

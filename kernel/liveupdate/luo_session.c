@@ -72,6 +72,8 @@ struct luo_session_set {
  * @files:    Its files; @files.lock also protects @open and @finished.
  * @open:     Incoming: a file descriptor of it is open.
  * @finished: Incoming: it was finished.
+ * @broken:   Incoming: its files were malformed in the handover; it is
+ *            refused at retrieve.
  */
 struct luo_session {
 	char name[LIVEUPDATE_SESSION_NAME_LENGTH];
@@ -81,6 +83,7 @@ struct luo_session {
 	struct luo_file_set files;
 	bool open;
 	bool finished;
+	bool broken;
 };
 
 static const struct rhashtable_params luo_session_params = {
@@ -338,7 +341,9 @@ err_free:
  *
  * Context: Process context, luo_state_rwsem held for read.
  * Return: 0, -EINVAL for a bad name or a session retrieved already, -ENOENT
- * if there is no such incoming session.
+ * if there is no such incoming session, -EIO if its files were malformed in
+ * the handover, -ENOPKG while the handler of one of its files is not
+ * registered.
  */
 int luo_session_retrieve(struct luo_ucmd *ucmd)
 {
@@ -357,6 +362,13 @@ int luo_session_retrieve(struct luo_ucmd *ucmd)
 	/* The errno of stock kernels, which userspace may rely on. */
 	if (session->open)
 		return -EINVAL;
+	if (session->broken)
+		return -EIO;
+	if (session->files.unbound) {
+		err = luo_file_bind_pending(&session->files);
+		if (err)
+			return err;
+	}
 	err = luo_session_install(ucmd, session, &arg->fd);
 	if (!err)
 		session->open = true;
@@ -536,11 +548,44 @@ void luo_session_unfreeze(void)
 	luo_session_unfreeze_until(NULL);
 }
 
+/**
+ * luo_session_check_claimed - Refuse a live update that would lose sessions.
+ *
+ * Every incoming session must be claimed before the next live update:
+ * finished, or retrieved and closed. Sessions refused as malformed cannot
+ * be claimed and do not count.
+ *
+ * Context: luo_state_rwsem held for write (liveupdate_reboot()).
+ * Return: 0, or -EBUSY if a session is not claimed (each is logged).
+ */
+int luo_session_check_claimed(void)
+{
+	struct luo_session *session;
+	long n = 0;
+
+	lockdep_assert_held_write(&luo_state_rwsem);
+	guard(mutex)(&luo_incoming.lock);
+	list_for_each_entry(session, &luo_incoming.list, list) {
+		guard(mutex)(&session->files.lock);
+		if (session->finished || session->broken)
+			continue;
+		pr_err("session '%s' of the previous kernel is neither finished nor closed\n",
+		       session->name);
+		n++;
+	}
+	return n ? -EBUSY : 0;
+}
+
 struct luo_session_build {
 	struct luo_ser_reader *r;
+	unsigned long index;
 };
 
-/* Rebuild one incoming session and its files. */
+/*
+ * Rebuild one incoming session and its files. A session whose own files
+ * are malformed is kept, marked broken; a malformed session entry, a page
+ * shared with another chain, or want of memory fails the whole rebuild.
+ */
 static int luo_session_deserialize_one(const void *entry, void *arg)
 {
 	const struct luo_session_ser *ser = entry;
@@ -565,12 +610,21 @@ static int luo_session_deserialize_one(const void *entry, void *arg)
 		luo_session_free(session);
 		return err;
 	}
-	scoped_guard(mutex, &session->files.lock)
-		err = luo_file_deserialize(&session->files, build->r,
-					   &ser->file_set_ser);
-	if (err)
-		pr_err("session '%s': cannot rebuild its files: %pe\n",
-		       session->name, ERR_PTR(err));
+
+	build->r->owner = ++build->index;
+	guard(mutex)(&session->files.lock);
+	err = luo_file_deserialize(&session->files, build->r,
+				   &ser->file_set_ser);
+	if (err == -EINVAL) {
+		pr_err("session '%s' is refused: its files are malformed\n",
+		       session->name);
+		luo_file_discard_all(&session->files);
+		session->broken = true;
+		return 0;
+	}
+	if (!err && session->files.unbound)
+		pr_warn("session '%s': %ld files wait for their handler\n",
+			session->name, session->files.unbound);
 	return err;
 }
 
@@ -590,35 +644,32 @@ static void luo_session_discard_incoming(void)
 
 /**
  * luo_session_deserialize - Rebuild the previous kernel's sessions.
- * @r:           How to reach the previous kernel's memory.
+ * @r:           How to reach the previous kernel's memory; every page read
+ *               is claimed through it.
  * @sessions_pa: The head of the session chain (0 without sessions).
  *
- * All or nothing: on failure no incoming session exists, no handler was
- * called and the previous kernel's memory is left as it was, so that a
- * later call can try again.
+ * All or nothing: on failure no incoming session exists and no handler was
+ * called, so that a later call can try again. A session whose own files
+ * are malformed does not fail the rebuild: it is refused at retrieve.
+ * Files whose handler is not registered wait for it (see
+ * luo_file_bind_pending()).
  *
  * Context: Process context, luo_state_rwsem held for write.
- * Return: 0, -ENOENT if a file's handler is not registered, -EINVAL for
- * malformed state, -ENOMEM.
+ * Return: 0; -EINVAL or -EADDRINUSE for a malformed handover; -ENOMEM.
  */
 int luo_session_deserialize(struct luo_ser_reader *r, u64 sessions_pa)
 {
 	struct luo_session_build build = { .r = r };
-	struct luo_session *session;
 	long n;
 
+	lockdep_assert_held_write(&luo_state_rwsem);
 	guard(mutex)(&luo_incoming.lock);
+	r->owner = 0;
 	n = luo_chain_walk(r, sessions_pa, sizeof(struct luo_session_ser),
 			   luo_session_deserialize_one, &build);
 	if (n < 0) {
 		luo_session_discard_incoming();
 		return n;
 	}
-
-	list_for_each_entry(session, &luo_incoming.list, list) {
-		guard(mutex)(&session->files.lock);
-		luo_file_release_ser(&session->files, r);
-	}
-	luo_chain_release(r, sessions_pa);
 	return 0;
 }

@@ -20,11 +20,16 @@
 #define LUO_TEST_PAGES	8
 #define LUO_TEST_PA(i)	(0x100000ULL + (u64)(i) * KHO_BLOCK_SIZE)
 
-/* A fake "previous kernel": LUO_TEST_PAGES pages at fake addresses. */
+/*
+ * A fake "previous kernel": LUO_TEST_PAGES pages at fake addresses. Each
+ * release is counted per page, so that a page given back twice shows.
+ */
 struct luo_test_mem {
 	struct luo_ser_reader r;
 	void *page[LUO_TEST_PAGES];
 	int released;
+	int released_twice;
+	bool gone[LUO_TEST_PAGES];
 };
 
 static const void *luo_test_map(struct luo_ser_reader *r, u64 pa)
@@ -33,14 +38,20 @@ static const void *luo_test_map(struct luo_ser_reader *r, u64 pa)
 	u64 i = (pa - LUO_TEST_PA(0)) / KHO_BLOCK_SIZE;
 
 	if (pa < LUO_TEST_PA(0) || !IS_ALIGNED(pa, KHO_BLOCK_SIZE) ||
-	    i >= LUO_TEST_PAGES)
+	    i >= LUO_TEST_PAGES || mem->gone[i])
 		return NULL;
 	return mem->page[i];
 }
 
 static void luo_test_release(struct luo_ser_reader *r, u64 pa)
 {
-	container_of(r, struct luo_test_mem, r)->released++;
+	struct luo_test_mem *mem = container_of(r, struct luo_test_mem, r);
+	u64 i = (pa - LUO_TEST_PA(0)) / KHO_BLOCK_SIZE;
+
+	mem->released++;
+	if (mem->gone[i])
+		mem->released_twice++;
+	mem->gone[i] = true;
 }
 
 static struct luo_test_mem *luo_test_mem_new(struct kunit *test)
@@ -50,8 +61,7 @@ static struct luo_test_mem *luo_test_mem_new(struct kunit *test)
 
 	mem = kunit_kzalloc(test, sizeof(*mem), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, mem);
-	mem->r.map = luo_test_map;
-	mem->r.release = luo_test_release;
+	luo_ser_reader_init(&mem->r, luo_test_map, luo_test_release);
 	for (i = 0; i < LUO_TEST_PAGES; i++) {
 		mem->page[i] = kunit_kzalloc(test, KHO_BLOCK_SIZE, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, mem->page[i]);
@@ -121,8 +131,9 @@ static void luo_test_chain_ok(struct kunit *test)
 			(long)per + 2);
 	KUNIT_EXPECT_EQ(test, seen, (long)per + 2);
 
-	luo_chain_release(&mem->r, LUO_TEST_PA(0));
+	luo_ser_release_all(&mem->r);
 	KUNIT_EXPECT_EQ(test, mem->released, 2);
+	KUNIT_EXPECT_EQ(test, mem->released_twice, 0);
 
 	seen = 0;
 	KUNIT_EXPECT_EQ(test, luo_chain_walk(&mem->r, 0,
@@ -131,47 +142,97 @@ static void luo_test_chain_ok(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, seen, 0);
 }
 
+/* Walk a fake chain as @owner, then forget the claims. */
+static long luo_test_walk(struct luo_test_mem *mem, u64 head, long *seen)
+{
+	long n;
+
+	n = luo_chain_walk(&mem->r, head, sizeof(struct luo_session_ser),
+			   luo_test_count_entry, seen);
+	luo_ser_unclaim_all(&mem->r);
+	return n;
+}
+
 /* Every malformed chain is refused before any entry is visited. */
 static void luo_test_chain_bad(struct kunit *test)
 {
 	u64 per = LUO_BLOCK_ENTRIES(struct luo_session_ser);
-	const size_t size = sizeof(struct luo_session_ser);
 	struct luo_test_mem *mem = luo_test_mem_new(test);
 	long seen = 0;
 
 	/* Truncated: the second block is not memory of the old kernel. */
 	luo_test_block(mem, 0, per, LUO_TEST_PA(LUO_TEST_PAGES));
-	KUNIT_EXPECT_EQ(test, luo_chain_walk(&mem->r, LUO_TEST_PA(0), size,
-					     luo_test_count_entry, &seen), -EINVAL);
+	KUNIT_EXPECT_EQ(test, luo_test_walk(mem, LUO_TEST_PA(0), &seen), -EINVAL);
 	/* Misaligned link. */
 	luo_test_block(mem, 0, per, LUO_TEST_PA(1) + 8);
-	KUNIT_EXPECT_EQ(test, luo_chain_walk(&mem->r, LUO_TEST_PA(0), size,
-					     luo_test_count_entry, &seen), -EINVAL);
+	KUNIT_EXPECT_EQ(test, luo_test_walk(mem, LUO_TEST_PA(0), &seen), -EINVAL);
 	/* A loop: 0 -> 1 -> 0. */
 	luo_test_block(mem, 0, 1, LUO_TEST_PA(1));
 	luo_test_block(mem, 1, 1, LUO_TEST_PA(0));
-	KUNIT_EXPECT_EQ(test, luo_chain_walk(&mem->r, LUO_TEST_PA(0), size,
-					     luo_test_count_entry, &seen), -EINVAL);
+	KUNIT_EXPECT_EQ(test, luo_test_walk(mem, LUO_TEST_PA(0), &seen), -EINVAL);
 	/* A block that points to itself. */
 	luo_test_block(mem, 2, 1, LUO_TEST_PA(2));
-	KUNIT_EXPECT_EQ(test, luo_chain_walk(&mem->r, LUO_TEST_PA(2), size,
-					     luo_test_count_entry, &seen), -EINVAL);
+	KUNIT_EXPECT_EQ(test, luo_test_walk(mem, LUO_TEST_PA(2), &seen), -EINVAL);
 	/* More entries than a block holds, and an empty block. */
 	luo_test_block(mem, 0, per + 1, 0);
-	KUNIT_EXPECT_EQ(test, luo_chain_walk(&mem->r, LUO_TEST_PA(0), size,
-					     luo_test_count_entry, &seen), -EINVAL);
+	KUNIT_EXPECT_EQ(test, luo_test_walk(mem, LUO_TEST_PA(0), &seen), -EINVAL);
 	luo_test_block(mem, 0, 0, 0);
-	KUNIT_EXPECT_EQ(test, luo_chain_walk(&mem->r, LUO_TEST_PA(0), size,
-					     luo_test_count_entry, &seen), -EINVAL);
+	KUNIT_EXPECT_EQ(test, luo_test_walk(mem, LUO_TEST_PA(0), &seen), -EINVAL);
 	KUNIT_EXPECT_EQ(test, seen, 0);
 	KUNIT_EXPECT_EQ(test, mem->released, 0);
+}
+
+/*
+ * A page may be used once across the handover: a second chain that shares
+ * a block with the first is refused, and every page is given back once.
+ */
+static void luo_test_chain_shared(struct kunit *test)
+{
+	struct luo_test_mem *mem = luo_test_mem_new(test);
+	long seen = 0;
+
+	/* Chain A: 0 -> 1. Chain B: 2 -> 1. */
+	luo_test_fill_sessions(luo_test_block(mem, 0, 1, LUO_TEST_PA(1)), 0, 1);
+	luo_test_fill_sessions(luo_test_block(mem, 1, 1, 0), 1, 1);
+	luo_test_block(mem, 2, 1, LUO_TEST_PA(1));
+	mem->r.owner = 1;
+	KUNIT_EXPECT_EQ(test, luo_chain_walk(&mem->r, LUO_TEST_PA(0),
+					     sizeof(struct luo_session_ser),
+					     luo_test_count_entry, &seen), 2);
+	mem->r.owner = 2;
+	seen = 0;
+	KUNIT_EXPECT_EQ(test, luo_chain_walk(&mem->r, LUO_TEST_PA(2),
+					     sizeof(struct luo_session_ser),
+					     luo_test_count_entry, &seen), -EADDRINUSE);
+	KUNIT_EXPECT_EQ(test, seen, 0);
+	/* Chain A's head, given as another chain's head. */
+	KUNIT_EXPECT_EQ(test, luo_chain_walk(&mem->r, LUO_TEST_PA(0),
+					     sizeof(struct luo_session_ser),
+					     luo_test_count_entry, &seen), -EADDRINUSE);
+	KUNIT_EXPECT_PTR_EQ(test, luo_ser_claim(&mem->r, LUO_TEST_PA(1)),
+			    ERR_PTR(-EADDRINUSE));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(luo_ser_claim(&mem->r, LUO_TEST_PA(LUO_TEST_PAGES))),
+			-EINVAL);
+
+	/* Pages 0, 1 and 2 were claimed: each goes back exactly once. */
+	luo_ser_release_all(&mem->r);
+	KUNIT_EXPECT_EQ(test, mem->released, 3);
+	KUNIT_EXPECT_EQ(test, mem->released_twice, 0);
+	luo_ser_release_all(&mem->r);
+	KUNIT_EXPECT_EQ(test, mem->released, 3);
+}
+
+/* This kernel's own pages, for chains it wrote itself. */
+static const void *luo_test_phys_map(struct luo_ser_reader *r, u64 pa)
+{
+	return phys_to_virt(pa);
 }
 
 /* Write a chain with kho_block, as the live update does, and read it back. */
 static void luo_test_round_trip(struct kunit *test)
 {
 	struct kho_block_set bs = KHO_BLOCK_SET_INIT(bs, sizeof(struct luo_session_ser));
-	struct luo_ser_reader phys = { .map = NULL };
+	struct luo_ser_reader phys;
 	const long n = 3 * 51 + 7;
 	struct kho_block_set_it it;
 	struct luo_session_ser *ser;
@@ -188,12 +249,23 @@ static void luo_test_round_trip(struct kunit *test)
 		snprintf(ser->name, sizeof(ser->name), "s%ld", i);
 	}
 
-	phys.map = luo_kho_reader.map;
+	luo_ser_reader_init(&phys, luo_test_phys_map, NULL);
 	KUNIT_EXPECT_EQ(test, luo_chain_walk(&phys, kho_block_set_head_pa(&bs),
 					     sizeof(*ser), luo_test_count_entry,
 					     &seen), n);
 	KUNIT_EXPECT_EQ(test, seen, n);
+	luo_ser_unclaim_all(&phys);
 	kho_block_set_destroy(&bs);
+}
+
+/* Parse a fake FLB page, then forget the claim. */
+static int luo_test_flb(struct luo_test_mem *mem, u64 pa,
+			struct luo_flb_incoming **in, unsigned int *count)
+{
+	int err = luo_flb_parse(&mem->r, pa, in, count);
+
+	luo_ser_unclaim_all(&mem->r);
+	return err;
 }
 
 static void luo_test_flb_page(struct kunit *test)
@@ -213,26 +285,33 @@ static void luo_test_flb_page(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, count, 2);
 	KUNIT_EXPECT_STREQ(test, in[0].name, "flb-a");
 	KUNIT_EXPECT_EQ(test, in[0].data, 0x1000);
+	luo_ser_release_all(&mem->r);
 	KUNIT_EXPECT_EQ(test, mem->released, 1);
 	kfree(in);
+	/* Given back, the page is no longer the previous kernel's. */
+	KUNIT_EXPECT_EQ(test, luo_test_flb(mem, LUO_TEST_PA(0), &in, &count), -EINVAL);
+	mem->gone[0] = false;
 
 	/* Duplicate names, unterminated names, bad counts, bad address. */
 	strscpy(entry[1].name, "flb-a");
-	KUNIT_EXPECT_EQ(test, luo_flb_parse(&mem->r, LUO_TEST_PA(0), &in, &count), -EINVAL);
+	KUNIT_EXPECT_EQ(test, luo_test_flb(mem, LUO_TEST_PA(0), &in, &count), -EINVAL);
 	memset(entry[1].name, 'x', sizeof(entry[1].name));
-	KUNIT_EXPECT_EQ(test, luo_flb_parse(&mem->r, LUO_TEST_PA(0), &in, &count), -EINVAL);
+	KUNIT_EXPECT_EQ(test, luo_test_flb(mem, LUO_TEST_PA(0), &in, &count), -EINVAL);
 	hdr->count = 64;
-	KUNIT_EXPECT_EQ(test, luo_flb_parse(&mem->r, LUO_TEST_PA(0), &in, &count), -EINVAL);
+	KUNIT_EXPECT_EQ(test, luo_test_flb(mem, LUO_TEST_PA(0), &in, &count), -EINVAL);
 	hdr->count = 1;
 	hdr->pgcnt = 2;
-	KUNIT_EXPECT_EQ(test, luo_flb_parse(&mem->r, LUO_TEST_PA(0), &in, &count), -EINVAL);
-	KUNIT_EXPECT_EQ(test, luo_flb_parse(&mem->r, LUO_TEST_PA(LUO_TEST_PAGES), &in, &count),
+	KUNIT_EXPECT_EQ(test, luo_test_flb(mem, LUO_TEST_PA(0), &in, &count), -EINVAL);
+	KUNIT_EXPECT_EQ(test, luo_test_flb(mem, LUO_TEST_PA(LUO_TEST_PAGES), &in, &count),
 			-EINVAL);
 	KUNIT_EXPECT_NULL(test, in);
 	KUNIT_EXPECT_EQ(test, mem->released, 1);
 }
 
-/* Rebuild one file set from fake memory; return what luo_file_deserialize says. */
+/*
+ * Rebuild one file set from fake memory; return what luo_file_deserialize
+ * says, or -ENOPKG if files wait for their handler.
+ */
 static int luo_test_files(struct luo_test_mem *mem, u64 files, u64 count)
 {
 	struct luo_file_set_ser ser = { .files = files, .count = count };
@@ -242,6 +321,9 @@ static int luo_test_files(struct luo_test_mem *mem, u64 files, u64 count)
 	luo_file_set_init(&fs);
 	mutex_lock(&fs.lock);
 	err = luo_file_deserialize(&fs, &mem->r, &ser);
+	luo_ser_unclaim_all(&mem->r);
+	if (!err && fs.unbound)
+		err = -ENOPKG;
 	luo_file_discard_all(&fs);
 	mutex_unlock(&fs.lock);
 	mutex_destroy(&fs.lock);
@@ -274,7 +356,7 @@ static void luo_test_file_set_bad(struct kunit *test)
 	memset(f[1].compatible, 'm', sizeof(f[1].compatible));
 	KUNIT_EXPECT_EQ(test, luo_test_files(mem, LUO_TEST_PA(0), 2), -EINVAL);
 	strscpy(f[1].compatible, "no-such-handler-v1");
-	KUNIT_EXPECT_EQ(test, luo_test_files(mem, LUO_TEST_PA(0), 2), -ENOENT);
+	KUNIT_EXPECT_EQ(test, luo_test_files(mem, LUO_TEST_PA(0), 2), -ENOPKG);
 	KUNIT_EXPECT_EQ(test, mem->released, 0);
 }
 
@@ -494,6 +576,7 @@ static struct kunit_case luo_test_cases[] = {
 	KUNIT_CASE(luo_test_names),
 	KUNIT_CASE(luo_test_chain_ok),
 	KUNIT_CASE(luo_test_chain_bad),
+	KUNIT_CASE(luo_test_chain_shared),
 	KUNIT_CASE(luo_test_round_trip),
 	KUNIT_CASE(luo_test_flb_page),
 	KUNIT_CASE(luo_test_file_set_bad),
