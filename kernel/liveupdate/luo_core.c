@@ -97,37 +97,6 @@ bool luo_frozen(void)
 	return luo_global.frozen;
 }
 
-/* One ioctl command: its handler, struct size and the fd kind it is for. */
-struct luo_ioctl_op {
-	int (*fn)(struct luo_ucmd *ucmd);
-	u32 size;
-	u32 min_size;
-	bool session;
-};
-
-#define LUO_IOCTL_OP(_nr, _fn, _struct, _last, _session)		\
-	[_nr] = {							\
-		.fn = _fn,						\
-		.size = sizeof(_struct),				\
-		.min_size = offsetofend(_struct, _last),		\
-		.session = _session,					\
-	}
-
-static const struct luo_ioctl_op luo_ioctl_ops[] = {
-	LUO_IOCTL_OP(LIVEUPDATE_CMD_CREATE_SESSION, luo_session_create,
-		     struct liveupdate_ioctl_create_session, name, false),
-	LUO_IOCTL_OP(LIVEUPDATE_CMD_RETRIEVE_SESSION, luo_session_retrieve,
-		     struct liveupdate_ioctl_retrieve_session, name, false),
-	LUO_IOCTL_OP(LIVEUPDATE_CMD_SESSION_PRESERVE_FD, luo_session_preserve_fd,
-		     struct liveupdate_session_preserve_fd, token, true),
-	LUO_IOCTL_OP(LIVEUPDATE_CMD_SESSION_RETRIEVE_FD, luo_session_retrieve_fd,
-		     struct liveupdate_session_retrieve_fd, token, true),
-	LUO_IOCTL_OP(LIVEUPDATE_CMD_SESSION_FINISH, luo_session_finish,
-		     struct liveupdate_session_finish, reserved, true),
-	LUO_IOCTL_OP(LIVEUPDATE_CMD_SESSION_GET_NAME, luo_session_get_name,
-		     struct liveupdate_session_get_name, name, true),
-};
-
 union luo_ucmd_buffer {
 	struct liveupdate_ioctl_create_session create;
 	struct liveupdate_ioctl_retrieve_session retrieve;
@@ -135,6 +104,46 @@ union luo_ucmd_buffer {
 	struct liveupdate_session_retrieve_fd retrieve_fd;
 	struct liveupdate_session_finish finish;
 	struct liveupdate_session_get_name get_name;
+};
+
+/* One ioctl command: its handler, struct sizes and the fd kinds it is for. */
+struct luo_ioctl_op {
+	int (*fn)(struct luo_ucmd *ucmd);
+	u32 size;
+	u32 min_size;
+	unsigned int kinds;
+};
+
+/* Every struct must fit the buffer the dispatcher copies it into. */
+#define LUO_IOCTL_OP(_nr, _fn, _struct, _last, _kinds)			\
+	[_nr] = {							\
+		.fn = _fn,						\
+		.size = sizeof(_struct) +				\
+			BUILD_BUG_ON_ZERO(sizeof(_struct) >		\
+					  sizeof(union luo_ucmd_buffer)), \
+		.min_size = offsetofend(_struct, _last),		\
+		.kinds = _kinds,					\
+	}
+
+static const struct luo_ioctl_op luo_ioctl_ops[] = {
+	LUO_IOCTL_OP(LIVEUPDATE_CMD_CREATE_SESSION, luo_session_create,
+		     struct liveupdate_ioctl_create_session, name,
+		     LUO_FD_DEVICE),
+	LUO_IOCTL_OP(LIVEUPDATE_CMD_RETRIEVE_SESSION, luo_session_retrieve,
+		     struct liveupdate_ioctl_retrieve_session, name,
+		     LUO_FD_DEVICE),
+	LUO_IOCTL_OP(LIVEUPDATE_CMD_SESSION_PRESERVE_FD, luo_session_preserve_fd,
+		     struct liveupdate_session_preserve_fd, token,
+		     LUO_FD_OUTGOING),
+	LUO_IOCTL_OP(LIVEUPDATE_CMD_SESSION_RETRIEVE_FD, luo_session_retrieve_fd,
+		     struct liveupdate_session_retrieve_fd, token,
+		     LUO_FD_INCOMING),
+	LUO_IOCTL_OP(LIVEUPDATE_CMD_SESSION_FINISH, luo_session_finish,
+		     struct liveupdate_session_finish, reserved,
+		     LUO_FD_INCOMING),
+	LUO_IOCTL_OP(LIVEUPDATE_CMD_SESSION_GET_NAME, luo_session_get_name,
+		     struct liveupdate_session_get_name, name,
+		     LUO_FD_SESSION),
 };
 
 /**
@@ -156,18 +165,22 @@ int luo_ucmd_respond(struct luo_ucmd *ucmd)
 
 /**
  * luo_ioctl - The one ioctl dispatcher of LUO.
- * @file:    The file descriptor the ioctl came on.
- * @cmd:     The command.
- * @arg:     The user's struct.
- * @session: Whether @file is a session (else /dev/liveupdate).
+ * @file: The file descriptor the ioctl came on.
+ * @cmd:  The command.
+ * @arg:  The user's struct.
+ * @kind: What @file is: %LUO_FD_DEVICE, %LUO_FD_OUTGOING or
+ *        %LUO_FD_INCOMING.
+ *
+ * The kind is checked before the struct is read, as stock kernels do.
  *
  * Context: Process context. Takes luo_state_rwsem for read.
  * Return: what the command returns; -ENOTTY for a command that is not one
- * of @file's, -EFAULT, -EINVAL or -E2BIG for a bad struct size, -EBUSY once
- * the live update has serialized the sessions.
+ * of @file's; -EINVAL for a session command on the other kind of session;
+ * -EFAULT, -EINVAL or -E2BIG for a bad struct size; -EBUSY once the live
+ * update has serialized the sessions.
  */
 long luo_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
-	       bool session)
+	       unsigned int kind)
 {
 	unsigned int nr = _IOC_NR(cmd);
 	union luo_ucmd_buffer buffer;
@@ -182,8 +195,14 @@ long luo_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
 	if (cmd != _IO(LIVEUPDATE_IOCTL_TYPE, nr) || nr >= ARRAY_SIZE(luo_ioctl_ops))
 		return -ENOTTY;
 	op = &luo_ioctl_ops[nr];
-	if (!op->fn || op->session != session)
+	if (!op->fn)
 		return -ENOTTY;
+	if (!(op->kinds & kind)) {
+		/* The other kind of session: the errno of stock kernels. */
+		if ((op->kinds & LUO_FD_SESSION) && (kind & LUO_FD_SESSION))
+			return -EINVAL;
+		return -ENOTTY;
+	}
 
 	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
 		return -EFAULT;
@@ -266,7 +285,7 @@ static int luo_device_release(struct inode *inode, struct file *file)
 static long luo_device_ioctl(struct file *file, unsigned int cmd,
 			     unsigned long arg)
 {
-	return luo_ioctl(file, cmd, arg, false);
+	return luo_ioctl(file, cmd, arg, LUO_FD_DEVICE);
 }
 
 static const struct file_operations luo_device_fops = {
@@ -284,6 +303,39 @@ static struct miscdevice luo_miscdev = {
 	.mode	= 0600,
 };
 
+/* Freeze and serialize; on failure everything is as it was. */
+static int __luo_reboot(long *nr_sessions, long *nr_files)
+{
+	u64 sessions_pa, flbs_pa;
+	int err;
+
+	lockdep_assert_held_write(&luo_state_rwsem);
+	if (luo_global.frozen)
+		return 0;
+	/* Nothing handed over to this kernel may be lost silently. */
+	if (luo_global.in_pending && !luo_global.in_corrupt &&
+	    luo_global.in_sessions_pa) {
+		pr_err("reboot: the previous kernel's sessions were never claimed (/dev/liveupdate was not opened)\n");
+		return -EBUSY;
+	}
+	err = luo_session_check_claimed();
+	if (err)
+		return err;
+
+	err = luo_session_serialize(&sessions_pa, nr_sessions, nr_files);
+	if (err)
+		return err;
+	err = luo_flb_serialize(&flbs_pa);
+	if (err) {
+		luo_session_unfreeze();
+		return err;
+	}
+	luo_global.out->sessions_pa = sessions_pa;
+	luo_global.out->flbs_pa = flbs_pa;
+	luo_global.frozen = true;
+	return 0;
+}
+
 /**
  * liveupdate_reboot - Freeze and serialize every session for kexec.
  *
@@ -300,47 +352,20 @@ int liveupdate_reboot(void)
 {
 	long nr_sessions = 0, nr_files = 0;
 	ktime_t start = ktime_get();
-	u64 sessions_pa, flbs_pa;
 	int err;
 
 	if (!liveupdate_enabled())
 		return 0;
 
-	guard(rwsem_write)(&luo_state_rwsem);
-	if (luo_global.frozen)
-		return 0;
-
-	/* Nothing handed over to this kernel may be lost silently. */
-	if (luo_global.in_pending && !luo_global.in_corrupt &&
-	    luo_global.in_sessions_pa) {
-		pr_err("reboot: the previous kernel's sessions were never claimed (/dev/liveupdate was not opened)\n");
-		err = -EBUSY;
-		goto err_out;
-	}
-	err = luo_session_check_claimed();
-	if (err)
-		goto err_out;
-
-	err = luo_session_serialize(&sessions_pa, &nr_sessions, &nr_files);
-	if (err)
-		goto err_out;
-	err = luo_flb_serialize(&flbs_pa);
+	scoped_guard(rwsem_write, &luo_state_rwsem)
+		err = __luo_reboot(&nr_sessions, &nr_files);
 	if (err) {
-		luo_session_unfreeze();
-		goto err_out;
+		pr_err("reboot: live update cancelled: %pe\n", ERR_PTR(err));
+		return err;
 	}
-
-	luo_global.out->sessions_pa = sessions_pa;
-	luo_global.out->flbs_pa = flbs_pa;
-	luo_global.frozen = true;
 	pr_info("reboot: serialized %ld sessions and %ld files in %lld us\n",
 		nr_sessions, nr_files, ktime_us_delta(ktime_get(), start));
 	return 0;
-
-err_out:
-	pr_err("reboot: cannot serialize the sessions, live update cancelled: %pe\n",
-	       ERR_PTR(err));
-	return err;
 }
 
 /*

@@ -89,9 +89,15 @@ struct luo_ucmd {
 	size_t size;
 };
 
+/* The kinds of file an ioctl may come on; a command accepts a mask. */
+#define LUO_FD_DEVICE		BIT(0)
+#define LUO_FD_OUTGOING		BIT(1)
+#define LUO_FD_INCOMING		BIT(2)
+#define LUO_FD_SESSION		(LUO_FD_OUTGOING | LUO_FD_INCOMING)
+
 int luo_ucmd_respond(struct luo_ucmd *ucmd);
 long luo_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
-	       bool session);
+	       unsigned int kind);
 bool luo_frozen(void);
 
 /**

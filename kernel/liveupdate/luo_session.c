@@ -256,7 +256,10 @@ static int luo_session_release(struct inode *inode, struct file *file)
 static long luo_session_ioctl(struct file *file, unsigned int cmd,
 			      unsigned long arg)
 {
-	return luo_ioctl(file, cmd, arg, true);
+	struct luo_session *session = file->private_data;
+
+	return luo_ioctl(file, cmd, arg, session->set->incoming ?
+			 LUO_FD_INCOMING : LUO_FD_OUTGOING);
 }
 
 static const struct file_operations luo_session_fops = {
@@ -313,24 +316,28 @@ int luo_session_create(struct luo_ucmd *ucmd)
 	struct luo_session *session;
 	int err;
 
+	lockdep_assert_held(&luo_state_rwsem);
+
 	if (!luo_session_name_valid(arg->name))
 		return -EINVAL;
 	session = luo_session_alloc(arg->name, false);
 	if (!session)
 		return -ENOMEM;
 
-	guard(mutex)(&luo_outgoing.lock);
+	mutex_lock(&luo_outgoing.lock);
 	err = luo_session_insert(&luo_outgoing, session);
 	if (err)
-		goto err_free;
+		goto err_unlock;
 	err = luo_session_install(ucmd, session, &arg->fd);
 	if (err)
 		goto err_remove;
+	mutex_unlock(&luo_outgoing.lock);
 	return 0;
 
 err_remove:
 	luo_session_remove(session);
-err_free:
+err_unlock:
+	mutex_unlock(&luo_outgoing.lock);
 	luo_session_free(session);
 	return err;
 }
@@ -340,8 +347,9 @@ err_free:
  * @ucmd: The call.
  *
  * Context: Process context, luo_state_rwsem held for read.
- * Return: 0, -EINVAL for a bad name or a session retrieved already, -ENOENT
- * if there is no such incoming session, -EIO if its files were malformed in
+ * Return: 0, -EINVAL for a session retrieved already, -ENOENT if there is
+ * no incoming session of that name (or the name is empty or unterminated,
+ * as stock kernels answer), -EIO if its files were malformed in
  * the handover, -ENOPKG while the handler of one of its files is not
  * registered.
  */
@@ -351,8 +359,10 @@ int luo_session_retrieve(struct luo_ucmd *ucmd)
 	struct luo_session *session;
 	int err;
 
+	lockdep_assert_held(&luo_state_rwsem);
+
 	if (!luo_session_name_valid(arg->name))
-		return -EINVAL;
+		return -ENOENT;
 
 	guard(mutex)(&luo_incoming.lock);
 	session = luo_session_find(&luo_incoming, arg->name);
@@ -385,16 +395,16 @@ static struct luo_session *luo_ucmd_session(struct luo_ucmd *ucmd)
  * @ucmd: The call.
  *
  * Context: Process context, luo_state_rwsem held for read.
- * Return: 0, -EINVAL on an incoming session, or what luo_file_preserve()
- * returns.
+ * Return: 0, or what luo_file_preserve() returns. The dispatcher refuses
+ * it on an incoming session.
  */
 int luo_session_preserve_fd(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_session_preserve_fd *arg = ucmd->cmd;
 	struct luo_session *session = luo_ucmd_session(ucmd);
 
-	if (session->set->incoming)
-		return -EINVAL;
+	lockdep_assert_held(&luo_state_rwsem);
+
 	guard(mutex)(&session->files.lock);
 	return luo_file_preserve(&session->files, arg->token, arg->fd);
 }
@@ -404,8 +414,9 @@ int luo_session_preserve_fd(struct luo_ucmd *ucmd)
  * @ucmd: The call.
  *
  * Context: Process context, luo_state_rwsem held for read.
- * Return: 0, -EINVAL on an outgoing session, -EMFILE, or what
- * luo_file_retrieve() returns (-ENOENT once the session is finished).
+ * Return: 0, -EMFILE, or what luo_file_retrieve() returns (-ENOENT once
+ * the session is finished). The dispatcher refuses it on an outgoing
+ * session.
  */
 int luo_session_retrieve_fd(struct luo_ucmd *ucmd)
 {
@@ -414,9 +425,8 @@ int luo_session_retrieve_fd(struct luo_ucmd *ucmd)
 	struct file *file;
 	int fd, err;
 
-	if (!session->set->incoming)
-		return -EINVAL;
-	guard(mutex)(&session->files.lock);
+	lockdep_assert_held(&luo_state_rwsem);
+
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0)
 		return fd;
@@ -424,7 +434,9 @@ int luo_session_retrieve_fd(struct luo_ucmd *ucmd)
 	err = luo_ucmd_respond(ucmd);
 	if (err)
 		goto err_put_fd;
+	mutex_lock(&session->files.lock);
 	err = luo_file_retrieve(&session->files, arg->token, &file);
+	mutex_unlock(&session->files.lock);
 	if (err)
 		goto err_put_fd;
 	fd_install(fd, file);
@@ -441,8 +453,8 @@ err_put_fd:
  *
  * Context: Process context, luo_state_rwsem held for read.
  * Return: 0 (also if the session is finished already), -EINVAL for a
- * reserved field set or on an outgoing session, -EBUSY if a file cannot
- * finish yet.
+ * reserved field set, -EBUSY if a file cannot finish yet. The dispatcher
+ * refuses it on an outgoing session.
  */
 int luo_session_finish(struct luo_ucmd *ucmd)
 {
@@ -450,7 +462,9 @@ int luo_session_finish(struct luo_ucmd *ucmd)
 	struct luo_session *session = luo_ucmd_session(ucmd);
 	int err;
 
-	if (arg->reserved || !session->set->incoming)
+	lockdep_assert_held(&luo_state_rwsem);
+
+	if (arg->reserved)
 		return -EINVAL;
 	guard(mutex)(&session->files.lock);
 	if (session->finished)
@@ -473,6 +487,8 @@ int luo_session_get_name(struct luo_ucmd *ucmd)
 	struct liveupdate_session_get_name *arg = ucmd->cmd;
 	struct luo_session *session = luo_ucmd_session(ucmd);
 
+	lockdep_assert_held(&luo_state_rwsem);
+
 	if (arg->reserved)
 		return -EINVAL;
 	memcpy(arg->name, session->name, sizeof(arg->name));
@@ -483,6 +499,7 @@ static void luo_session_unfreeze_until(struct luo_session *last)
 {
 	struct luo_session *session;
 
+	lockdep_assert_held(&luo_outgoing.lock);
 	list_for_each_entry(session, &luo_outgoing.list, list) {
 		if (session == last)
 			break;

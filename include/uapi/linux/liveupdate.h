@@ -82,8 +82,11 @@ struct liveupdate_ioctl_create_session {
  * Takes an incoming session, one that the previous kernel handed over.
  * While its descriptor is open, nobody else can take it.
  *
- * Errors: -EINVAL for a bad name or a session already retrieved (its
- * descriptor still open), -ENOENT if no incoming session has that name.
+ * Errors: -EINVAL for a session already retrieved (its descriptor still
+ * open), -ENOENT if no incoming session has that name (also for an empty
+ * or unterminated name), -EIO if the session's files were malformed in the
+ * handover, -ENOPKG while the handler of one of its files is not
+ * registered (load its module, then retry).
  */
 struct liveupdate_ioctl_retrieve_session {
 	__u32		size;
@@ -128,8 +131,8 @@ struct liveupdate_session_preserve_fd {
  * gives another descriptor of the same file; a retrieve that failed fails
  * again with the same error.
  *
- * Errors: -ENOENT for an unknown token, -EINVAL on an outgoing or finished
- * session, or what the file's handler returned.
+ * Errors: -ENOENT for an unknown token or a finished session, -EINVAL on
+ * an outgoing session, or what the file's handler returned.
  */
 struct liveupdate_session_retrieve_fd {
 	__u32		size;
@@ -147,10 +150,12 @@ struct liveupdate_session_retrieve_fd {
  *
  * Ends an incoming session: every file's handler releases what it kept
  * for the handover (files already retrieved stay usable). Nothing happens
- * unless every file can finish.
+ * unless every file can finish. Finishing a finished session does nothing
+ * and succeeds. Closing a retrieved session that is not finished finishes
+ * it.
  *
- * Errors: -EBUSY if a file cannot finish yet, -EINVAL on an outgoing or an
- * already finished session.
+ * Errors: -EBUSY if a file cannot finish yet, -EINVAL on an outgoing
+ * session.
  */
 struct liveupdate_session_finish {
 	__u32		size;

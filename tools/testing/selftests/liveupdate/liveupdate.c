@@ -201,10 +201,11 @@ TEST_F(liveupdate, bad_pointer)
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(-1, ioctl(s, LIVEUPDATE_SESSION_GET_NAME, NULL));
 	EXPECT_EQ(EFAULT, errno);
+	/* Not a command of an outgoing session: refused before the read. */
 	EXPECT_EQ(-1, ioctl(s, LIVEUPDATE_SESSION_RETRIEVE_FD, NULL));
-	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-1, ioctl(s, LIVEUPDATE_SESSION_FINISH, NULL));
-	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(EINVAL, errno);
 	ASSERT_EQ(0, close(s));
 }
 
@@ -221,7 +222,7 @@ TEST_F(liveupdate, get_name)
 	ASSERT_EQ(0, close(s));
 }
 
-TEST_F(liveupdate, many_sessions)
+TEST_F_TIMEOUT(liveupdate, many_sessions, 300)
 {
 	char name[LIVEUPDATE_SESSION_NAME_LENGTH];
 	int *s;
@@ -448,7 +449,8 @@ TEST_F(liveupdate, preserve_token_extremes)
 	ASSERT_EQ(0, close(s));
 }
 
-TEST_F(liveupdate, many_files)
+/* Thousands of memfds under TCG with KASAN: give it time. */
+TEST_F_TIMEOUT(liveupdate, many_files, 300)
 {
 	int s, *m;
 
