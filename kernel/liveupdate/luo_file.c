@@ -236,6 +236,18 @@ void luo_file_set_init(struct luo_file_set *fs)
 	fs->unbound = 0;
 }
 
+/* The first handler, in registration order, that can preserve @file. */
+static struct liveupdate_file_handler *luo_file_handler_for(struct file *file)
+{
+	struct liveupdate_file_handler *fh;
+
+	lockdep_assert_held(&luo_register_rwlock);
+	list_private_for_each_entry(fh, &luo_file_handlers, list)
+		if (fh->ops->can_preserve(fh, file))
+			return fh;
+	return NULL;
+}
+
 /*
  * Find the handler of a file being preserved and take what it needs: its
  * module and its FLBs.
@@ -246,13 +258,8 @@ static int luo_file_bind(struct luo_file *lf)
 	int err;
 
 	guard(rwsem_read)(&luo_register_rwlock);
-	list_private_for_each_entry(fh, &luo_file_handlers, list)
-		if (fh->ops->can_preserve(fh, lf->file))
-			goto found;
-	return -ENOENT;
-
-found:
-	if (!try_module_get(fh->ops->owner))
+	fh = luo_file_handler_for(lf->file);
+	if (!fh || !try_module_get(fh->ops->owner))
 		return -ENOENT;
 	err = luo_flb_file_preserve(fh, &lf->deps);
 	if (err) {
@@ -362,6 +369,7 @@ err_free:
 /* Drop a file from its set; whatever the handler kept is dealt with. */
 static void luo_file_free(struct luo_file_set *fs, struct luo_file *lf)
 {
+	lockdep_assert_held(&fs->lock);
 	/* Only if it is this file's: an incoming file may have no id. */
 	xa_cmpxchg(&luo_file_ids, lf->id, lf, NULL, 0);
 	list_del(&lf->list);

@@ -29,8 +29,9 @@
  * The get functions take a reference and return with no lock held; the
  * matching put drops it, from any process context. LUO holds a reference
  * on the FLB's module while preserved files depend on it, and in the new
- * kernel from its rebuilt files or its successful retrieve until finish. An FLB's &struct luo_flb_private is initialised on first
- * use under a spinlock, because FLBs are usually static and nothing else
+ * kernel from its rebuilt files or its successful retrieve until finish.
+ * An FLB's &struct luo_flb_private is initialised on first use under a
+ * spinlock, because FLBs are usually static and nothing else
  * initialises them. The incoming state lives in LUO, not in the FLB, so a
  * module unloaded and loaded again finds it unchanged.
  *
@@ -143,13 +144,35 @@ static struct liveupdate_flb *luo_flb_find(const char *compatible)
 	return NULL;
 }
 
-static bool luo_flb_valid(struct liveupdate_flb *flb)
+static bool luo_flb_ops_valid(const struct liveupdate_flb_ops *ops)
 {
-	const struct liveupdate_flb_ops *ops = flb->ops;
-
 	return ops && ops->preserve && ops->unpreserve && ops->retrieve &&
-	       ops->finish &&
-	       luo_ser_string_valid(flb->compatible, sizeof(flb->compatible));
+	       ops->finish;
+}
+
+/* Attach @flb to @fh through @link. */
+static int __luo_flb_attach(struct liveupdate_file_handler *fh,
+			    struct liveupdate_flb *flb,
+			    struct luo_flb_link *link)
+{
+	struct luo_flb_private *priv = luo_flb_private(flb);
+	struct liveupdate_flb *other;
+	struct luo_flb_link *it;
+
+	lockdep_assert_held_write(&luo_register_rwlock);
+	if (!luo_file_handler_registered(fh))
+		return -ENOENT;
+	list_for_each_entry(it, &ACCESS_PRIVATE(fh, flb_list), node)
+		if (it->flb == flb)
+			return -EEXIST;
+	other = luo_flb_find(flb->compatible);
+	if (other && other != flb)
+		return -EEXIST;
+
+	list_add_tail(&link->node, &ACCESS_PRIVATE(fh, flb_list));
+	if (!priv->handlers++)
+		list_add_tail(&priv->list, &luo_flb_list);
+	return 0;
 }
 
 /**
@@ -169,35 +192,25 @@ static bool luo_flb_valid(struct liveupdate_flb *flb)
 int liveupdate_register_flb(struct liveupdate_file_handler *fh,
 			    struct liveupdate_flb *flb)
 {
-	struct luo_flb_link *link __free(kfree) = NULL;
-	struct luo_flb_private *priv;
-	struct luo_flb_link *it;
-	struct liveupdate_flb *other;
+	struct luo_flb_link *link;
+	int err;
 
 	if (!liveupdate_enabled())
 		return -EOPNOTSUPP;
-	if (!luo_flb_valid(flb))
+	/* Like upstream: an FLB without its callbacks is a caller's bug. */
+	if (WARN_ON(!luo_flb_ops_valid(flb->ops)) ||
+	    !luo_ser_string_valid(flb->compatible, sizeof(flb->compatible)))
 		return -EINVAL;
-	priv = luo_flb_private(flb);
 	link = kzalloc_obj(*link);
 	if (!link)
 		return -ENOMEM;
 	link->flb = flb;
 
-	guard(rwsem_write)(&luo_register_rwlock);
-	if (!luo_file_handler_registered(fh))
-		return -ENOENT;
-	list_for_each_entry(it, &ACCESS_PRIVATE(fh, flb_list), node)
-		if (it->flb == flb)
-			return -EEXIST;
-	other = luo_flb_find(flb->compatible);
-	if (other && other != flb)
-		return -EEXIST;
-
-	list_add_tail(&no_free_ptr(link)->node, &ACCESS_PRIVATE(fh, flb_list));
-	if (!priv->handlers++)
-		list_add_tail(&priv->list, &luo_flb_list);
-	return 0;
+	scoped_guard(rwsem_write, &luo_register_rwlock)
+		err = __luo_flb_attach(fh, flb, link);
+	if (err)
+		kfree(link);
+	return err;
 }
 EXPORT_SYMBOL_GPL(liveupdate_register_flb);
 
@@ -356,6 +369,7 @@ int luo_flb_file_preserve(struct liveupdate_file_handler *fh,
 	unsigned int i;
 	int err;
 
+	lockdep_assert_held(&luo_register_rwlock);
 	err = luo_flb_deps_init(fh, deps, false);
 	if (err)
 		return err;
@@ -425,6 +439,7 @@ int luo_flb_file_deserialize(struct liveupdate_file_handler *fh,
 	unsigned int i;
 	int err;
 
+	lockdep_assert_held(&luo_register_rwlock);
 	err = luo_flb_deps_init(fh, deps, true);
 	if (err)
 		return err;
