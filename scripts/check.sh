@@ -105,6 +105,11 @@ while read -r prog args; do
 	kexec_run "$prog" ours ref "$args"
 done <"$STL/interop_tests.txt"
 
+# The same uAPI cases on the reference and on ours, compared case by case
+# (differences allowed only where the document's deviations table says).
+say "conformance with the reference"
+tally < <("$ROOT/scripts/conformance.sh" run "$K_REF" "$K_OURS" "$W/initramfs.cpio" "$W")
+
 say "hygiene"
 tally < <("$ROOT/scripts/hygiene.sh" "$O_OURS" "$W")
 summary

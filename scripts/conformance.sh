@@ -1,0 +1,148 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The differential conformance test: the same uAPI cases (luo_conform) on
+# the reference kernel and on ours, each across a kexec into the same kind
+# of kernel, compared case by case.
+#
+#   conformance.sh run KREF KOURS INITRD WORKDIR
+#       boot both kernels (reference -> reference, ours -> ours), then compare
+#   conformance.sh compare REF_LOG OURS_LOG
+#       compare two guest logs that hold luo_conform's output
+#
+# luo_conform prints "CASE <stage>.<case> <result>" per case. A case whose
+# result differs is fine only if it is a row of the "Deliberate deviations"
+# table in Documentation/core-api/liveupdate.rst with the same two results;
+# a row whose case does not differ (or differs otherwise) is stale and fails
+# too. Prints "ok - ..."/"not ok - ..." lines (for check.sh's tally), each
+# failure with both results; the exit status is non-zero on any failure.
+. "$(dirname "$0")/lib.sh"
+set +e
+
+DOC=${LUO_DEVIATIONS_DOC:-$ROOT/Documentation/core-api/liveupdate.rst}
+
+compare() {
+	python3 - "$1" "$2" "$DOC" <<'EOF'
+import re
+import sys
+
+ref_log, ours_log, doc = sys.argv[1:4]
+fails = 0
+
+
+def say(ok, msg):
+    global fails
+    if not ok:
+        fails += 1
+    print(('ok' if ok else 'not ok') + ' - conformance: ' + msg)
+
+
+def cases(log):
+    """CASE lines of a guest log, in order; the host prefixes a timestamp."""
+    out, dups, ends = {}, [], 0
+    with open(log, errors='replace') as f:
+        for line in f:
+            line = line.rstrip('\n')
+            m = re.match(r'^\[[0-9.]+\] CASE (\S+) ?(.*)$', line)
+            if m:
+                name, res = m.group(1), m.group(2).rstrip()
+                if name in out:
+                    dups.append(name)
+                out[name] = res
+            elif re.match(r'^\[[0-9.]+\] 1\.\.[0-9]+$', line):
+                ends += 1
+    return out, dups, ends
+
+
+def deviations(path):
+    """Rows of the simple table under the 'Deliberate deviations' heading."""
+    lines = open(path).read().split('\n')
+    start = None
+    for i, l in enumerate(lines[:-1]):
+        if l.startswith('Deliberate deviations') and \
+           re.match(r'^[=\-~^]{5,}$', lines[i + 1]):
+            start = i + 2
+            break
+    if start is None:
+        return None
+    border = re.compile(r'^\s*=+( +=+)+\s*$')
+    borders = [i for i in range(start, len(lines)) if border.match(lines[i])]
+    if len(borders) < 3:
+        return None
+    b = lines[borders[0]]
+    cols = [m.start() for m in re.finditer(r'=+', b)]
+    rows = {}
+    for l in lines[borders[1] + 1:borders[2]]:
+        if not l.strip() or not l[cols[0]:cols[1]].strip():
+            continue            # blank, or a continuation of the reason
+        cell = [l[cols[i]:(cols[i + 1] if i + 1 < len(cols) else None)]
+                .strip().strip('`').strip() for i in range(len(cols))]
+        rows[cell[0]] = (cell[1], cell[2])
+    return rows
+
+
+ref, ref_dups, ref_ends = cases(ref_log)
+ours, ours_dups, ours_ends = cases(ours_log)
+say(ref_ends >= 2 and len(ref) > 0,
+    'reference run printed %d cases in %d stages' % (len(ref), ref_ends))
+say(ours_ends >= 2 and len(ours) > 0,
+    'ours run printed %d cases in %d stages' % (len(ours), ours_ends))
+say(not ref_dups and not ours_dups,
+    'every case name is unique (%s)' % (' '.join(ref_dups + ours_dups) or 'yes'))
+notrun = [n for n, r in list(ref.items()) + list(ours.items())
+          if r.startswith('NOTRUN')]
+say(not notrun, 'every case ran on both kernels (%s)' %
+    (' '.join(notrun) or 'yes'))
+
+table = deviations(doc)
+say(table is not None, 'deliberate-deviations table found in %s (%d rows)' %
+    (doc.split('/')[-1], len(table or {})))
+table = table or {}
+
+same = 0
+names = list(ref) + [n for n in ours if n not in ref]
+for n in names:
+    a, b = ref.get(n, '(missing)'), ours.get(n, '(missing)')
+    if a == b:
+        same += 1
+        continue
+    if n in table:
+        up, us = table[n]
+        say((up, us) == (a, b),
+            'deliberate deviation %s: reference %s, ours %s%s' %
+            (n, a, b, '' if (up, us) == (a, b) else
+             ' (the table says reference %s, ours %s)' % (up, us)))
+    else:
+        say(False, 'undocumented difference %s: reference %s, ours %s' %
+            (n, a, b))
+for n in table:
+    if ref.get(n, '(missing)') == ours.get(n, '(missing)'):
+        say(False, 'stale row %s in the deviations table: both kernels give %s'
+            % (n, ref.get(n, '(missing)')))
+say(True, '%d cases compared, %d identical, %d differ' %
+    (len(names), same, len(names) - same))
+sys.exit(1 if fails else 0)
+EOF
+}
+
+case ${1:-} in
+compare)
+	compare "${2:?ref log}" "${3:?ours log}"
+	;;
+run)
+	kref=${2:?ref kernel} kours=${3:?our kernel} initrd=${4:?initramfs} w=${5:?workdir}
+	rc=0
+	for k in ref ours; do
+		if [ $k = ref ]; then img=$kref; else img=$kours; fi
+		"$ROOT/scripts/qemu-run.sh" "$img" "$initrd" "$w/conform-$k-$k.log" 900 \
+			"luotest=kexec:luo_conform luonext=$k"
+		r=$?
+		if [ $r = 0 ]; then echo "ok - conformance: luo_conform $k -> $k: both stages clean"
+		else echo "not ok - conformance: luo_conform $k -> $k: both stages clean"; rc=1; fi
+	done
+	compare "$w/conform-ref-ref.log" "$w/conform-ours-ours.log" || rc=1
+	exit $rc
+	;;
+*)
+	die "usage: conformance.sh run KREF KOURS INITRD WORKDIR | compare REF_LOG OURS_LOG"
+	;;
+esac
