@@ -63,13 +63,14 @@ static const struct hostile_class {
 	{ "name", REFUSED, "a session name is empty or unterminated: 'xxxx" },
 	{ "shared", REFUSED, "is shared by two parts of the handover" },
 	{ "files-on-sessions", REFUSED, "is shared by two parts of the handover" },
-	{ "files-on-flb", REFUSED, "is shared by two parts of the handover" },
-	{ "files-on-root", REFUSED, "is shared by two parts of the handover" },
 	{ "flb-on-sessions", REFUSED, "the FLB page is malformed" },
 	{ "flb-count", REFUSED, "the FLB page says 1 pages and 64 FLBs" },
 	{ "compat", VICTIM, "a file's handler name is empty or unterminated" },
 	{ "unpreserved", VICTIM, "is not a page the previous kernel preserved" },
 	{ "unmapped", VICTIM, "is not a page the previous kernel preserved" },
+	/* The root and the FLB page were given back at boot. */
+	{ "files-on-flb", VICTIM, "is not a page the previous kernel preserved" },
+	{ "files-on-root", VICTIM, "is not a page the previous kernel preserved" },
 	{ "file-count", VICTIM, "a session says 3 files, its chain has 2" },
 };
 
