@@ -100,7 +100,7 @@ static int stage2(void)
 {
 	int dev, s, later, next;
 
-	tap_plan(16);
+	tap_plan(15);
 	kexec_refused(NEVER_CLAIMED, 1, "before /dev/liveupdate is opened");
 	dev = luo_open_device();
 	if (!tap_ok(dev >= 0, "open %s", LUO_DEVICE))
