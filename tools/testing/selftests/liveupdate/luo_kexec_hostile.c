@@ -22,7 +22,10 @@
  * and 55 empty sessions so that the session chain has two blocks; write
  * the class; kexec. Stage 2: check the outcome of the class.
  *
- * Usage: luo_kexec_hostile --stage 1|2 --class CLASS
+ * With --control, stage 1 leaves the handover intact: stage 2 must then
+ * fail, which proves that its checks can (a run by hand, not in make check).
+ *
+ * Usage: luo_kexec_hostile --stage 1|2 --class CLASS [--control]
  */
 #include <errno.h>
 #include <stdio.h>
@@ -95,11 +98,27 @@ static const struct hostile_class *find_class(const char *name)
 	return NULL;
 }
 
-static int stage1(const struct hostile_class *c)
+/* Ask the test kernel to corrupt the next handover; read it back. */
+static bool set_class(const char *name)
 {
-	char name[LIVEUPDATE_SESSION_NAME_LENGTH], back[64] = "";
-	int dev, s, fd, f, i, n, bad = 0;
+	char back[64] = "";
+	bool ok;
 	FILE *p;
+
+	if (luo_write_file(CORRUPT_PARAM, name))
+		return false;
+	p = fopen(CORRUPT_PARAM, "re");
+	if (!p)
+		return false;
+	ok = fgets(back, sizeof(back), p) && !strncmp(back, name, strlen(name));
+	fclose(p);
+	return ok;
+}
+
+static int stage1(const struct hostile_class *c, bool control)
+{
+	char name[LIVEUPDATE_SESSION_NAME_LENGTH];
+	int dev, s, fd, f, i, n, bad = 0;
 
 	tap_plan(3 + NR_NAMED);
 	dev = luo_open_device();
@@ -122,10 +141,10 @@ static int stage1(const struct hostile_class *c)
 		}
 	}
 	tap_ok(!bad, "%d empty sessions", NR_PAD);
-	tap_ok(!luo_write_file(CORRUPT_PARAM, c->name) &&
-	       (p = fopen(CORRUPT_PARAM, "re")) && fgets(back, sizeof(back), p) &&
-	       !strncmp(back, c->name, strlen(c->name)),
-	       "the next live update corrupts: %s", c->name);
+	if (control)
+		tap_note("control run: the handover stays intact");
+	tap_ok(control || set_class(c->name), "the next live update corrupts: %s",
+	       c->name);
 	if (tap_exit_code())
 		return 1;
 	luo_kexec();
@@ -217,17 +236,21 @@ static int stage2(const struct hostile_class *c)
 int main(int argc, char **argv)
 {
 	const struct hostile_class *c = NULL;
+	bool control = false;
 	int stage = 0;
 
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--stage"))
-			stage = atoi(argv[i + 1]);
-		else if (!strcmp(argv[i], "--class"))
-			c = find_class(argv[i + 1]);
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--control"))
+			control = true;
+		else if (!strcmp(argv[i], "--stage") && i + 1 < argc)
+			stage = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--class") && i + 1 < argc)
+			c = find_class(argv[++i]);
 	}
 	if (!c || (stage != 1 && stage != 2)) {
-		fprintf(stderr, "usage: %s --stage 1|2 --class CLASS\n", argv[0]);
+		fprintf(stderr, "usage: %s --stage 1|2 --class CLASS [--control]\n",
+			argv[0]);
 		return 2;
 	}
-	return stage == 1 ? stage1(c) : stage2(c);
+	return stage == 1 ? stage1(c, control) : stage2(c);
 }
