@@ -365,6 +365,7 @@ int liveupdate_reboot(void)
 	}
 	pr_info("reboot: serialized %ld sessions and %ld files in %lld us\n",
 		nr_sessions, nr_files, ktime_us_delta(ktime_get(), start));
+	luo_corrupt_test(luo_global.out);
 	return 0;
 }
 

@@ -255,4 +255,14 @@ static inline void liveupdate_test_register(struct liveupdate_file_handler *fh)
 }
 #endif
 
+/* The corruption test hook (luo_corrupt.c), in test kernels only. */
+struct luo_ser;
+#ifdef CONFIG_LIVEUPDATE_CORRUPT_TEST
+void luo_corrupt_test(struct luo_ser *root);
+#else
+static inline void luo_corrupt_test(struct luo_ser *root)
+{
+}
+#endif
+
 #endif /* _KERNEL_LIVEUPDATE_LUO_INTERNAL_H */

@@ -91,6 +91,7 @@ void luo_ser_reader_init(struct luo_ser_reader *r,
 {
 	r->map = map;
 	r->release = release;
+	r->owner = 0;
 	xa_init(&r->claimed);
 }
 

@@ -19,6 +19,11 @@
  * another context than the get's. Between the two, LUO must not finish the
  * FLB, and must keep this module pinned.
  *
+ * Writing anything to /sys/kernel/debug/luo_test/flb_unregister detaches
+ * the FLB from the handler (liveupdate_unregister_flb()) while the module
+ * stays loaded: files preserved before still depend on it, so LUO must hand
+ * it over all the same.
+ *
  * The exit function unregisters the handler only: LUO must unregister the
  * FLB with it, which the tests check in LUO's debugfs registry.
  */
@@ -279,6 +284,19 @@ static const struct file_operations luo_test_hold_fops = {
 	.write	= luo_test_hold_write,
 };
 
+static ssize_t luo_test_unregister_write(struct file *file,
+					 const char __user *ubuf, size_t len,
+					 loff_t *ppos)
+{
+	liveupdate_unregister_flb(&luo_test_fh, &luo_test_flb);
+	return len;
+}
+
+static const struct file_operations luo_test_unregister_fops = {
+	.owner	= THIS_MODULE,
+	.write	= luo_test_unregister_write,
+};
+
 static int __init luo_test_handler_init(void)
 {
 	int err;
@@ -296,6 +314,8 @@ static int __init luo_test_handler_init(void)
 			    &luo_test_stats_fops);
 	debugfs_create_file("flb_hold", 0200, luo_test_dir, NULL,
 			    &luo_test_hold_fops);
+	debugfs_create_file("flb_unregister", 0200, luo_test_dir, NULL,
+			    &luo_test_unregister_fops);
 	return 0;
 }
 module_init(luo_test_handler_init);

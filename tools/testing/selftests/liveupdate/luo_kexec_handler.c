@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * luo_kexec_handler - a handler that is missing after the live update, and
+ * an FLB that was unregistered before it.
+ *
+ * Stage 1, every mode: load modules/luo_test_ftype.ko and
+ * modules/luo_test_handler.ko (with a cookie that its FLB hands over),
+ * preserve two files of the test file type in session "mod", and memfds in
+ * sessions "mem-0" (one holds the cookie) and "mem-1"; kexec.
+ *
+ * --mode late: stage 2 opens /dev/liveupdate before loading any module.
+ * The memfd sessions come back intact, new sessions work, and "mod" is
+ * refused with ENOPKG while its handler is missing; once the modules are
+ * loaded, "mod" is retrieved with its values and its FLB's cookie.
+ *
+ * --mode never: as late, but the modules are never loaded: everything but
+ * "mod" works.
+ *
+ * --mode flb-unregistered: stage 1 detaches the FLB from the handler
+ * (liveupdate_unregister_flb()) after the files were preserved, and checks
+ * that it left the registry but was not unpreserved. Stage 2 loads the
+ * modules and checks that the FLB was handed over all the same: the
+ * handler's retrieve finds it (liveupdate_flb_get_incoming()) with the
+ * cookie of stage 1.
+ *
+ * Usage: luo_kexec_handler --stage 1|2 --mode late|never|flb-unregistered
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "luo_kmsg.h"
+#include "luo_test_utils.h"
+
+#define NR_MOD_FILES	2
+#define COOKIE_TOKEN	99
+#define MEM_TOKEN	1
+#define MEM_SIZE	12345
+#define FLB_UNREGISTER	"/sys/kernel/debug/luo_test/flb_unregister"
+
+enum mode { LATE, NEVER, FLB_UNREGISTERED };
+
+static uint64_t value_of(uint64_t cookie, int i)
+{
+	return cookie * 3 + i;
+}
+
+static int stage1(enum mode mode)
+{
+	int dev, s, m[2], fd, i, n = 0;
+	uint64_t cookie;
+	char params[64];
+
+	tap_plan(mode == FLB_UNREGISTERED ? 10 : 7);
+	cookie = ((uint64_t)time(NULL) << 16 ^ getpid()) & ((1ULL << 60) - 1);
+	snprintf(params, sizeof(params), "cookie=%llu",
+		 (unsigned long long)cookie);
+	tap_ok(!luo_insmod(LUO_FTYPE_MOD, "") &&
+	       !luo_insmod(LUO_HANDLER_MOD, params), "insmod %s and %s %s",
+	       LUO_FTYPE_MOD, LUO_HANDLER_MOD, params);
+	dev = luo_open_device();
+	if (!tap_ok(dev >= 0, "open %s", LUO_DEVICE))
+		return 1;
+	s = luo_create_session(dev, "mod");
+	for (i = 0; s >= 0 && i < NR_MOD_FILES; i++) {
+		fd = luo_ftype_open(value_of(cookie, i));
+		n += fd >= 0 && !luo_preserve_fd(s, fd, i + 1);
+	}
+	tap_ok(n == NR_MOD_FILES, "preserve %d test files in session mod",
+	       NR_MOD_FILES);
+	tap_ok(luo_test_stat("flb_preserve") == 1, "their FLB is preserved");
+	for (i = 0; i < 2; i++) {
+		char name[16];
+		int mfd;
+
+		snprintf(name, sizeof(name), "mem-%d", i);
+		m[i] = luo_create_session(dev, name);
+		mfd = luo_make_memfd(name, 0, MEM_SIZE + i, i, i);
+		tap_ok(m[i] >= 0 && mfd >= 0 &&
+		       !luo_preserve_fd(m[i], mfd, MEM_TOKEN),
+		       "preserve a memfd in session %s", name);
+	}
+	fd = luo_make_memfd("cookie", 0, sizeof(cookie), 0, 0);
+	tap_ok(fd >= 0 && pwrite(fd, &cookie, sizeof(cookie), 0) == sizeof(cookie) &&
+	       !luo_preserve_fd(m[0], fd, COOKIE_TOKEN),
+	       "preserve a memfd holding the cookie in mem-0");
+	if (mode == FLB_UNREGISTERED) {
+		tap_ok(!luo_write_file(FLB_UNREGISTER, "1"),
+		       "unregister the FLB while its files are preserved");
+		tap_ok(luo_registry_count(LUO_TEST_FLB) == 0 &&
+		       luo_registry_count(LUO_TEST_HANDLER) == 1,
+		       "the FLB left the registry (%d), the handler did not (%d)",
+		       luo_registry_count(LUO_TEST_FLB),
+		       luo_registry_count(LUO_TEST_HANDLER));
+		tap_ok(luo_test_stat("flb_unpreserve") == 0,
+		       "the FLB is still preserved");
+	}
+	if (tap_exit_code())
+		return 1;
+	tap_note("kexec with cookie %llu", (unsigned long long)cookie);
+	luo_kexec();
+}
+
+/* Retrieve the memfd sessions; return the cookie, or 0. */
+static uint64_t check_memfds(int dev)
+{
+	uint64_t cookie = 0;
+	char why[128], name[16];
+	int s, fd, i;
+	bool ok;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(name, sizeof(name), "mem-%d", i);
+		s = luo_retrieve_session(dev, name);
+		fd = s >= 0 ? luo_retrieve_fd(s, MEM_TOKEN) : -EBADF;
+		ok = fd >= 0 && luo_check_memfd(fd, MEM_SIZE + i, i, i, why);
+		tap_ok(ok, "%s comes back intact%s%s", name, ok ? "" : ": ",
+		       ok ? "" : fd < 0 ? strerror(-fd) : why);
+		if (i == 0) {
+			fd = s >= 0 ? luo_retrieve_fd(s, COOKIE_TOKEN) : -EBADF;
+			ok = fd >= 0 && pread(fd, &cookie, sizeof(cookie), 0) ==
+					sizeof(cookie);
+			tap_ok(ok, "read the cookie %llu",
+			       (unsigned long long)cookie);
+		}
+		tap_ok(s >= 0 && !luo_finish(s), "finish %s", name);
+	}
+	return cookie;
+}
+
+/* Retrieve session "mod" with its handler and FLB in place. */
+static void check_mod(int dev, uint64_t cookie)
+{
+	uint64_t v;
+	int s, fd, i;
+	bool ok;
+
+	s = luo_retrieve_session(dev, "mod");
+	tap_ok(s >= 0, "retrieve mod (%s)", s < 0 ? strerror(-s) : "ok");
+	for (i = 0; i < NR_MOD_FILES; i++) {
+		v = 0;
+		fd = s >= 0 ? luo_retrieve_fd(s, i + 1) : -EBADF;
+		ok = fd >= 0 && !luo_ftype_value(fd, &v);
+		tap_ok(ok && v == value_of(cookie, i),
+		       "test file %d holds %llu (%llu)", i,
+		       (unsigned long long)value_of(cookie, i),
+		       (unsigned long long)v);
+	}
+	tap_ok(luo_test_stat("flb_retrieve") == 1 &&
+	       luo_test_stat("flb_missing") == 0,
+	       "the handler found its FLB: retrieved %lld, missing %lld",
+	       luo_test_stat("flb_retrieve"), luo_test_stat("flb_missing"));
+	tap_ok(luo_test_stat("in_ok") == 1 &&
+	       (uint64_t)luo_test_stat("in_cookie") == cookie,
+	       "the FLB's handle is intact: cookie %lld",
+	       luo_test_stat("in_cookie"));
+	tap_ok(s >= 0 && !luo_finish(s) && luo_test_stat("finish") == NR_MOD_FILES,
+	       "finish mod");
+}
+
+static int stage2(enum mode mode)
+{
+	uint64_t cookie;
+	int dev, s, fd, i;
+
+	tap_plan(mode == FLB_UNREGISTERED ? 13 : mode == LATE ? 19 : 12);
+	if (mode == FLB_UNREGISTERED)
+		tap_ok(!luo_insmod(LUO_FTYPE_MOD, "") &&
+		       !luo_insmod(LUO_HANDLER_MOD, "cookie=1"),
+		       "insmod %s and %s", LUO_FTYPE_MOD, LUO_HANDLER_MOD);
+	else
+		tap_ok(luo_module_refcnt(LUO_HANDLER_MOD) == -ENOENT,
+		       "%s is not loaded", LUO_HANDLER_MOD);
+	dev = luo_open_device();
+	if (!tap_ok(dev >= 0, "open %s (%s)", LUO_DEVICE,
+		    dev < 0 ? strerror(-dev) : "ok"))
+		return 1;
+	cookie = check_memfds(dev);
+	if (mode == FLB_UNREGISTERED) {
+		check_mod(dev, cookie);
+		return tap_exit_code();
+	}
+
+	for (i = 0; i < 2; i++) {
+		s = luo_retrieve_session(dev, "mod");
+		tap_ok(s == -ENOPKG, "retrieve mod fails with ENOPKG (%s)",
+		       s < 0 ? strerror(-s) : "retrieved");
+	}
+	s = luo_create_session(dev, "after");
+	fd = luo_make_memfd("after", 0, 4096, 7, 0);
+	tap_ok(s >= 0 && fd >= 0 && !luo_preserve_fd(s, fd, 1),
+	       "a new session works");
+	tap_ok(luo_kmsg_has("no handler 'luo-test-handler-v1' yet"),
+	       "the kernel log names the missing handler");
+	tap_ok(luo_kmsg_has("session 'mod': 2 files wait for their handler"),
+	       "the kernel log names the waiting session");
+	if (mode == NEVER)
+		return tap_exit_code();
+
+	tap_ok(!luo_insmod(LUO_FTYPE_MOD, "") &&
+	       !luo_insmod(LUO_HANDLER_MOD, "cookie=1"),
+	       "insmod %s and %s, late", LUO_FTYPE_MOD, LUO_HANDLER_MOD);
+	check_mod(dev, cookie);
+	return tap_exit_code();
+}
+
+int main(int argc, char **argv)
+{
+	int stage = 0, mode = -1;
+
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--stage"))
+			stage = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--mode"))
+			mode = !strcmp(argv[i + 1], "late") ? LATE :
+			       !strcmp(argv[i + 1], "never") ? NEVER :
+			       !strcmp(argv[i + 1], "flb-unregistered") ?
+			       FLB_UNREGISTERED : -1;
+	}
+	if (mode < 0 || (stage != 1 && stage != 2)) {
+		fprintf(stderr, "usage: %s --stage 1|2 --mode late|never|flb-unregistered\n",
+			argv[0]);
+		return 2;
+	}
+	return stage == 1 ? stage1(mode) : stage2(mode);
+}
