@@ -333,6 +333,8 @@ static int __luo_reboot(long *nr_sessions, long *nr_files)
 	luo_global.out->sessions_pa = sessions_pa;
 	luo_global.out->flbs_pa = flbs_pa;
 	luo_global.frozen = true;
+	/* Test kernels only: damage the handover on request. */
+	luo_corrupt_test(luo_global.out);
 	return 0;
 }
 
@@ -365,7 +367,6 @@ int liveupdate_reboot(void)
 	}
 	pr_info("reboot: serialized %ld sessions and %ld files in %lld us\n",
 		nr_sessions, nr_files, ktime_us_delta(ktime_get(), start));
-	luo_corrupt_test(luo_global.out);
 	return 0;
 }
 
