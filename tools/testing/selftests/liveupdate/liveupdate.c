@@ -221,7 +221,11 @@ TEST_F(liveupdate, get_name)
 	ASSERT_EQ(0, close(s));
 }
 
-TEST_F(liveupdate, many_sessions)
+/*
+ * The debug kernel (KASAN, lockdep, kmemleak) under TCG on a busy machine
+ * needs more than the default 30 s for a thousand of these.
+ */
+TEST_F_TIMEOUT(liveupdate, many_sessions, 300)
 {
 	char name[LIVEUPDATE_SESSION_NAME_LENGTH];
 	int *s;
@@ -448,7 +452,11 @@ TEST_F(liveupdate, preserve_token_extremes)
 	ASSERT_EQ(0, close(s));
 }
 
-TEST_F(liveupdate, many_files)
+/*
+ * The debug kernel (KASAN, lockdep, kmemleak) under TCG on a busy machine
+ * needs more than the default 30 s for a thousand of these.
+ */
+TEST_F_TIMEOUT(liveupdate, many_files, 300)
 {
 	int s, *m;
 
