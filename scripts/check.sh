@@ -57,7 +57,7 @@ K_REF=$O_REF/arch/x86/boot/bzImage
 
 # KUnit runs while the debug kernel boots.
 say "KUnit"
-"$ROOT/scripts/qemu-run.sh" "$K_OURS" "$W/initramfs.cpio" "$W/kunit.log" 300 "luotest=kunit kunit.enable=1"
+"$ROOT/scripts/qemu-run.sh" "$K_OURS" "$W/initramfs.cpio" "$W/kunit.log" 900 "luotest=kunit kunit.enable=1"
 result $? "kunit: boot log clean"
 sed -n 's/^\[[0-9.]*\] //p' "$W/kunit.log" >"$W/kunit.ktap"
 python3 "$TREE_DIR/tools/testing/kunit/kunit.py" parse "$W/kunit.ktap" >"$W/kunit.txt" 2>&1
@@ -70,7 +70,7 @@ tally <"$W/kunit.res"
 result $kr "kunit: kunit.py parse verdict"
 
 say "uAPI selftests"
-"$ROOT/scripts/qemu-run.sh" "$K_OURS" "$W/initramfs.cpio" "$W/selftests.log" 600 "luotest=selftests"
+"$ROOT/scripts/qemu-run.sh" "$K_OURS" "$W/initramfs.cpio" "$W/selftests.log" 1200 "luotest=selftests"
 result $? "selftests: guest run clean"
 tally < <(tap_count "$W/selftests.log" selftests)
 
@@ -86,7 +86,7 @@ kexec_run() {
 	[ -n "$pargs" ] && name+="-${pargs##*,}"
 	local log=$W/kexec-$name-$from-$to.log
 	if [ "$from" = ours ]; then k=$K_OURS; else k=$K_REF; fi
-	"$ROOT/scripts/qemu-run.sh" "$k" "$W/initramfs.cpio" "$log" 900 \
+	"$ROOT/scripts/qemu-run.sh" "$k" "$W/initramfs.cpio" "$log" 1800 \
 		"luotest=kexec:$prog luonext=$to${pargs:+ luoargs=$pargs}$kcmd"
 	result $? "kexec: $name $from -> $to: every stage clean and passed"
 	tally < <(tap_count "$log" "kexec $name $from->$to")

@@ -4,7 +4,8 @@
 # Boot KERNEL under QEMU (TCG, 2 vCPUs) with the serial console captured to
 # LOG, each line prefixed with the host's time in seconds. A guest that does
 # not finish within TIMEOUT seconds is killed. Exit status: 0 if the guest
-# reported "LUO-DONE rc=0" and the log has no kernel splat, 1 otherwise
+# reported "LUO-DONE rc=0" and the log has no kernel splat and no kmemleak
+# report that names LUO (scripts/check-log.sh), 1 otherwise
 # (the reason and the tail of the log go to stderr).
 . "$(dirname "$0")/lib.sh"
 
@@ -33,8 +34,9 @@ fail() { echo "FAIL($(basename "$log")): $*" >&2; tail -n 25 "$log" | sed 's/^/ 
 if [ "$st" = 124 ] || [ "$st" = 137 ]; then
 	fail "guest hung: killed after $tmo s"
 fi
-if grep -Eq 'Kernel panic|BUG:|Oops|WARNING:|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|lock held when returning|suspicious RCU usage|INFO: task .* blocked|general protection fault|Call Trace:' "$log"; then
-	fail "kernel splat: $(grep -Em1 'Kernel panic|BUG:|Oops|WARNING:|KASAN|UBSAN|possible circular|possible recursive|inconsistent lock|lock held|suspicious RCU|blocked for|general protection|Call Trace:' "$log" | cut -c1-200)"
+# Kernel splats and kmemleak reports (see check-log.sh).
+if ! why=$("$ROOT/scripts/check-log.sh" "$log"); then
+	fail "$why"
 fi
 if ! grep -q 'LUO-DONE rc=0' "$log" && [ $rc = 0 ]; then
 	fail "guest did not report success ($(grep -o 'LUO-DONE rc=[0-9]*' "$log" | tail -1))"

@@ -222,6 +222,10 @@ TEST_F(liveupdate, get_name)
 	ASSERT_EQ(0, close(s));
 }
 
+/*
+ * The debug kernel (KASAN, lockdep, kmemleak) under TCG on a busy machine
+ * needs more than the default 30 s for a thousand of these.
+ */
 TEST_F_TIMEOUT(liveupdate, many_sessions, 300)
 {
 	char name[LIVEUPDATE_SESSION_NAME_LENGTH];
@@ -449,7 +453,10 @@ TEST_F(liveupdate, preserve_token_extremes)
 	ASSERT_EQ(0, close(s));
 }
 
-/* Thousands of memfds under TCG with KASAN: give it time. */
+/*
+ * The debug kernel (KASAN, lockdep, kmemleak) under TCG on a busy machine
+ * needs more than the default 30 s for a thousand of these.
+ */
 TEST_F_TIMEOUT(liveupdate, many_files, 300)
 {
 	int s, *m;

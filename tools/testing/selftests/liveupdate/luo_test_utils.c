@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/reboot.h>
 
@@ -430,10 +431,56 @@ int luo_ftype_value(int fd, uint64_t *value)
 	return n == sizeof(*value) ? 0 : -EIO;
 }
 
+/* Write @cmd to kmemleak's debugfs file; 0 or -errno. */
+static int luo_kmemleak_cmd(const char *cmd)
+{
+	int fd = open(LUO_KMEMLEAK, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, cmd, strlen(cmd));
+	close(fd);
+	return n == (ssize_t)strlen(cmd) ? 0 : -EIO;
+}
+
+void luo_kmemleak_scan(const char *where)
+{
+	struct timespec t0, now;
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	if (access(LUO_KMEMLEAK, F_OK))
+		return;		/* a kernel without kmemleak */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fd = luo_kmemleak_cmd("scan");
+	/* What the test allocated last must be 5 s old at the second scan. */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec - t0.tv_sec < 6)
+		sleep(6 - (now.tv_sec - t0.tv_sec));
+	if (fd || luo_kmemleak_cmd("scan")) {
+		printf("LUO-KMEMLEAK error: cannot scan\n");
+		fflush(stdout);
+		return;
+	}
+	printf("LUO-KMEMLEAK begin %s\n", where);
+	fflush(stdout);
+	fd = open(LUO_KMEMLEAK, O_RDONLY | O_CLOEXEC);
+	while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
+		if (write(STDOUT_FILENO, buf, n) != n)
+			break;
+	if (fd >= 0)
+		close(fd);
+	printf("LUO-KMEMLEAK end\n");
+	fflush(stdout);
+}
+
 void luo_kexec(void)
 {
 	fflush(stdout);
 	fflush(stderr);
+	luo_kmemleak_scan("before the kexec");
 	sync();
 	reboot(LINUX_REBOOT_CMD_KEXEC);
 	printf("Bail out! reboot(LINUX_REBOOT_CMD_KEXEC): %s\n",

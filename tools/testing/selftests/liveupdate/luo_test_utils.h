@@ -95,7 +95,16 @@ int luo_ftype_open(uint64_t value);
 /* Read the value a file of the test file type holds, or -errno. */
 int luo_ftype_value(int fd, uint64_t *value);
 
-/* sync() and reboot(LINUX_REBOOT_CMD_KEXEC); never returns. */
+#define LUO_KMEMLEAK		"/sys/kernel/debug/kmemleak"
+/*
+ * On a kernel with kmemleak, scan twice (after a pause, so that what the
+ * test allocated is old enough to be reported) and print the report
+ * between "LUO-KMEMLEAK begin @where" and "LUO-KMEMLEAK end" lines, which
+ * scripts/check-log.sh reads. Does nothing on a kernel without kmemleak.
+ */
+void luo_kmemleak_scan(const char *where);
+
+/* A kmemleak scan, sync() and reboot(LINUX_REBOOT_CMD_KEXEC); never returns. */
 __noreturn void luo_kexec(void);
 
 #endif /* LUO_TEST_UTILS_H */

@@ -26,6 +26,10 @@
  *
  * The exit function unregisters the handler only: LUO must unregister the
  * FLB with it, which the tests check in LUO's debugfs registry.
+ *
+ * The module parameter @fail_freeze (writable in sysfs) makes a freeze
+ * fail on demand, so that the tests can cancel a live update half-way
+ * through liveupdate_reboot() and check that LUO unfreezes everything.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -51,6 +55,11 @@ static unsigned long cookie;
 module_param(cookie, ulong, 0444);
 MODULE_PARM_DESC(cookie, "Value the FLB hands over to the next kernel");
 
+static int fail_freeze;
+module_param(fail_freeze, int, 0644);
+MODULE_PARM_DESC(fail_freeze,
+		 "If N > 0, the Nth freeze from now fails with -EIO (0: never)");
+
 /* The page the FLB hands over. */
 struct luo_test_flb_page {
 	u64 magic;
@@ -61,6 +70,7 @@ enum luo_test_stat {
 	STAT_PRESERVE,
 	STAT_UNPRESERVE,
 	STAT_FREEZE,
+	STAT_FREEZE_FAILED,
 	STAT_UNFREEZE,
 	STAT_RETRIEVE,
 	STAT_FINISH,
@@ -76,6 +86,7 @@ static const char * const luo_test_stat_names[STAT_COUNT] = {
 	[STAT_PRESERVE]		= "preserve",
 	[STAT_UNPRESERVE]	= "unpreserve",
 	[STAT_FREEZE]		= "freeze",
+	[STAT_FREEZE_FAILED]	= "freeze_failed",
 	[STAT_UNFREEZE]		= "unfreeze",
 	[STAT_RETRIEVE]		= "retrieve",
 	[STAT_FINISH]		= "finish",
@@ -182,8 +193,23 @@ static void luo_test_unpreserve(struct liveupdate_file_op_args *args)
 	luo_test_count(STAT_UNPRESERVE);
 }
 
+/* Whether this freeze is the one @fail_freeze asks to fail. */
+static bool luo_test_freeze_fails(void)
+{
+	int n = READ_ONCE(fail_freeze);
+
+	if (n <= 0)
+		return false;
+	WRITE_ONCE(fail_freeze, n - 1);
+	return n == 1;
+}
+
 static int luo_test_freeze(struct liveupdate_file_op_args *args)
 {
+	if (luo_test_freeze_fails()) {
+		luo_test_count(STAT_FREEZE_FAILED);
+		return -EIO;
+	}
 	args->serialized_data = luo_test_ftype_value(args->file);
 	luo_test_count(STAT_FREEZE);
 	return 0;

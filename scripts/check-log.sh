@@ -1,0 +1,91 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# check-log.sh LOG: the verdict on one guest log, apart from "did the test
+# pass". Prints one line per problem on stdout; exit status 1 if any.
+#
+# Kernel splats: a panic, BUG, Oops, WARNING, KASAN or UBSAN report, a
+# lockdep report, a blocked task, or a stack trace. Two kinds of stack
+# trace are expected and not splats: the one fault injection prints for
+# every fault it injects (verbose=2, "FAULT_INJECTION: forcing a failure")
+# and the one warn_alloc() prints for the allocation such a fault fails
+# ("page allocation failure:", "vmalloc error:"). Only the lines of such a
+# dump are exempt, up to its "</TASK>", and only from the "Call Trace:"
+# rule: any other splat keyword counts, even inside one.
+#
+# kmemleak: a kernel with kmemleak prints "kmemleak: Kernel memory leak
+# detector initialized" when it boots, and the guest scans before it ends
+# (scripts/guest/init) or kexecs (luo_kexec() in luo_test_utils.c), printing
+# the report between "LUO-KMEMLEAK begin" and "LUO-KMEMLEAK end". Each boot
+# of such a kernel needs its scan, kmemleak must not have turned itself
+# off, and no reported object may name LUO: any line of its report (the
+# allocating task, whose name is that of a LUO test program, or a frame of
+# its backtrace) matching luo_, liveupdate, kho_ or kexec_handover, which
+# covers memfd_luo and the test modules luo_test_handler/luo_test_ftype.
+# Other objects are counted and printed on stderr, not failed: a leak
+# elsewhere in the kernel, or a kmemleak false positive (an object only
+# referenced through a physical address, as KHO does), is not ours and
+# would make every run flaky.
+set -uo pipefail
+
+log=${1:?log}
+
+perl -ne '
+	BEGIN { $bad = 0; $exempt = 0; }
+	s/^\[[0-9.]+\] //;
+	my $klog = s/^\[ *[0-9]+\.[0-9]+\] //;
+	if ($klog && /FAULT_INJECTION: forcing a failure|page allocation failure:|vmalloc error:/) {
+		$exempt = 1;
+	}
+	my $splat = /Kernel panic|BUG:|Oops|WARNING:|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|lock held when returning|suspicious RCU usage|INFO: task .* blocked|general protection fault/;
+	$splat ||= (/Call Trace:/ && !$exempt);
+	$exempt = 0 if /<\/TASK>/;
+	if ($splat && !$bad++) {
+		chomp;
+		print "kernel splat: ", substr($_, 0, 200), "\n";
+	}
+	END { exit($bad ? 1 : 0); }
+' "$log"
+rc=$?
+
+boots=$(grep -c 'kmemleak: Kernel memory leak detector initialized' "$log")
+scans=$(grep -c '^\[[0-9.]*\] LUO-KMEMLEAK end' "$log")
+if [ "$scans" -lt "$boots" ]; then
+	echo "kmemleak: $boots kernels with kmemleak booted, $scans scanned"
+	rc=1
+fi
+# A fault injected into kmemleak's own allocations is fine ("Cannot
+# allocate a scan area" only makes it scan a whole object) unless kmemleak
+# then turns itself off.
+off='kmemleak: Kernel memory leak detector disabled|kmemleak: Cannot allocate a kmemleak_object|LUO-KMEMLEAK error'
+if grep -Eq "$off" "$log"; then
+	echo "kmemleak: $(grep -Em1 "$off" "$log" | cut -c1-200)"
+	rc=1
+fi
+sed -n 's/^\[[0-9.]*\] //p' "$log" | awk '
+	function flush() {
+		if (obj == "")
+			return
+		total++
+		if (obj ~ /luo_|liveupdate|kho_|kexec_handover/) {
+			luo++
+			if (first == "")
+				first = obj
+		}
+		obj = ""
+	}
+	/^LUO-KMEMLEAK begin/ { inrep = 1; next }
+	/^LUO-KMEMLEAK end/ { flush(); inrep = 0; next }
+	!inrep { next }
+	/^unreferenced object/ { flush(); obj = $0; next }
+	obj != "" { obj = obj "\n" $0 }
+	END {
+		flush()
+		if (luo) {
+			printf "kmemleak: %d of %d unreferenced objects name LUO; the first:\n%s\n", luo, total, first
+			exit 1
+		}
+		if (total)
+			printf "note: kmemleak: %d unreferenced objects, none names LUO\n", total > "/dev/stderr"
+	}
+' || rc=1
+exit $rc

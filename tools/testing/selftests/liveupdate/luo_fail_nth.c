@@ -1,0 +1,1234 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * luo_fail_nth - fail every allocation of every LUO call, one at a time.
+ *
+ * For each call below, the sweep makes the Nth fault-injection point of the
+ * call fail (/proc/thread-self/fail-nth: slab and page allocations, with
+ * GFP_KERNEL and order-0 pages included, and user copies), for N = 1, 2, ...
+ * until the call runs without reaching its Nth point. After every call
+ * that failed it checks that the failure changed nothing: the fd count is
+ * the same, what existed still works, what the call would have created is
+ * not there (the name or token is free, the module holds no new
+ * reference), and the same call without a fault then succeeds.
+ *
+ * Fault injection prints the stack of every fault (verbose=2); the sweep
+ * reads them from /dev/kmsg and counts, per call, the innermost function of
+ * LUO or of a handler on the stack, so the report shows which paths the
+ * faults reached.
+ *
+ * Stage 1: open /dev/liveupdate, create a session, preserve a memfd and a
+ * file of the test handler (luo_test_handler.ko, whose FLB is preserved
+ * with the first file), get a session's name; then the reboot path: the
+ * test handler's freeze fails on demand (module parameter fail_freeze),
+ * and kexec -e must be refused with every session unfrozen and usable;
+ * then kexec -e with the Nth fault, N = 1, 2, ..., until the kexec goes
+ * through. Each refused attempt leaves a session "reboot-N" behind,
+ * created after the refusal, which stage 2 checks.
+ *
+ * Stage 2: retrieve a session, retrieve memfds and test files (a file
+ * whose retrieve failed in its handler stays failed: the call must then
+ * fail again with the same errno), get a name, finish sessions.
+ *
+ * With --rebuild, stage 1 only sets up the sessions and kexecs, and stage 2
+ * sweeps the first open of /dev/liveupdate, which rebuilds the incoming
+ * sessions: an open that failed must leave every session to the next one.
+ *
+ * Usage: luo_fail_nth --stage 1|2 [--rebuild]
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/reboot.h>
+#include <unistd.h>
+#include <linux/reboot.h>
+
+#include "luo_test_utils.h"
+
+/* Highest N tried for one call: far more points than any LUO call has. */
+#define SWEEP_MAX	400
+
+/* Files preserved for the sweeps of stage 2; each sweep step uses one up. */
+#define POOL_MEMFDS	160
+#define POOL_TESTS	64
+#define POOL_FIN	24
+#define KEEP_PAGES	3
+
+#define DEBUGFS		"/sys/kernel/debug"
+#define HANDLER_PARAM	"/sys/module/" LUO_HANDLER_MOD "/parameters/fail_freeze"
+
+static int dev = -1;
+static int nth_fd = -1;
+static int kmsg_fd = -1;
+
+/* ---- fault injection ---- */
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -EIO;
+}
+
+/*
+ * Fail nothing at random (probability 0) and only in a marked task:
+ * fail-nth alone decides. Print every injected fault with its stack, and
+ * do not rate-limit those prints, or the counts would miss faults.
+ */
+static int fault_setup(bool cache_filter)
+{
+	static const char * const attrs[] = {
+		"failslab", "fail_page_alloc", "fail_usercopy",
+	};
+	static const char * const knobs[][2] = {
+		{ "probability", "0" }, { "interval", "1" }, { "times", "-1" },
+		{ "space", "0" }, { "verbose", "2" }, { "task-filter", "Y" },
+		{ "verbose_ratelimit_interval_ms", "0" },
+	};
+	static const char * const extra[][2] = {
+		{ "failslab/ignore-gfp-wait", "N" },
+		{ "fail_page_alloc/ignore-gfp-wait", "N" },
+		{ "fail_page_alloc/ignore-gfp-highmem", "N" },
+		{ "fail_page_alloc/min-order", "0" },
+	};
+	char path[128];
+	size_t i, j;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(attrs); i++) {
+		for (j = 0; j < ARRAY_SIZE(knobs); j++) {
+			snprintf(path, sizeof(path), DEBUGFS "/%s/%s",
+				 attrs[i], knobs[j][0]);
+			err = write_file(path, knobs[j][1]);
+			if (err) {
+				tap_note("%s: %s", path, strerror(-err));
+				return err;
+			}
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(extra); i++) {
+		snprintf(path, sizeof(path), DEBUGFS "/%s", extra[i][0]);
+		err = write_file(path, extra[i][1]);
+		if (err) {
+			tap_note("%s: %s", path, strerror(-err));
+			return err;
+		}
+	}
+	if (cache_filter) {
+		err = write_file(DEBUGFS "/failslab/cache-filter", "Y");
+		if (err)
+			return err;
+	}
+	err = write_file("/proc/thread-self/make-it-fail", "1");
+	if (err)
+		return err;
+	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	if (nth_fd < 0)
+		return -errno;
+	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (kmsg_fd < 0)
+		return -errno;
+	lseek(kmsg_fd, 0, SEEK_END);
+	return 0;
+}
+
+/* Make the @n-th fault-injection point of this thread from now on fail. */
+static void nth_arm(int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%d", n);
+
+	if (pwrite(nth_fd, buf, len, 0) != len) {
+		printf("Bail out! cannot write fail-nth: %s\n", strerror(errno));
+		exit(1);
+	}
+}
+
+/*
+ * Disarm, and tell whether the fault was injected: the counter is at 0
+ * once it fired. Reading and writing fail-nth copy from and to userspace,
+ * which are fault-injection points themselves: a read that fails with
+ * -EFAULT found the counter at 1, so the call did not reach its Nth point.
+ */
+static bool nth_disarm(void)
+{
+	char buf[16] = "";
+	bool injected;
+	ssize_t n;
+
+	n = pread(nth_fd, buf, sizeof(buf) - 1, 0);
+	injected = n > 0 && buf[0] == '0';
+	if (pwrite(nth_fd, "0", 1, 0) != 1 && pwrite(nth_fd, "0", 1, 0) != 1) {
+		printf("Bail out! cannot clear fail-nth: %s\n", strerror(errno));
+		exit(1);
+	}
+	return injected;
+}
+
+/* ---- where the faults landed ---- */
+
+struct site {
+	char call[24];
+	char where[160];
+	int count;
+};
+
+static struct site sites[512];
+static int nr_sites;
+static int total_faults;
+static int total_calls;
+
+static void site_count(const char *call, const char *where)
+{
+	int i;
+
+	for (i = 0; i < nr_sites; i++)
+		if (!strcmp(sites[i].call, call) && !strcmp(sites[i].where, where))
+			break;
+	if (i == nr_sites) {
+		if (nr_sites == (int)ARRAY_SIZE(sites))
+			return;
+		snprintf(sites[i].call, sizeof(sites[i].call), "%s", call);
+		snprintf(sites[i].where, sizeof(sites[i].where), "%s", where);
+		nr_sites++;
+	}
+	sites[i].count++;
+}
+
+static bool is_luo_symbol(const char *sym)
+{
+	return !strncmp(sym, "luo_", 4) || !strncmp(sym, "liveupdate_", 11) ||
+	       !strncmp(sym, "memfd_luo_", 10);
+}
+
+/*
+ * Read the kernel log that appeared since the last call, and count each
+ * injected fault's stack under @call (NULL: just skip the log). The place
+ * is the innermost frame of LUO or of a handler, with the innermost KHO
+ * frame below it if there is one.
+ */
+static int kmsg_collect(const char *call)
+{
+	static char luo[64], kho[64];
+	static bool in_dump;
+	char rec[2048], where[160], sym[64];
+	int dumps = 0;
+	ssize_t n;
+
+	for (;;) {
+		char *msg, *p;
+
+		n = read(kmsg_fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* records were overwritten */
+		if (n <= 0)
+			break;
+		rec[n] = '\0';
+		msg = strchr(rec, ';');
+		if (!msg)
+			continue;
+		msg++;
+		p = strchr(msg, '\n');
+		if (p)
+			*p = '\0';
+		if (strstr(msg, "FAULT_INJECTION: forcing a failure")) {
+			in_dump = true;
+			luo[0] = '\0';
+			kho[0] = '\0';
+			continue;
+		}
+		if (!in_dump)
+			continue;
+		if (strstr(msg, "</TASK>")) {
+			in_dump = false;
+			if (!call)
+				continue;
+			dumps++;
+			if (!luo[0])
+				snprintf(where, sizeof(where), "(not in LUO)");
+			else if (kho[0])
+				snprintf(where, sizeof(where), "%s>%s", luo, kho);
+			else
+				snprintf(where, sizeof(where), "%s", luo);
+			site_count(call, where);
+			continue;
+		}
+		p = msg;
+		while (*p == ' ' || *p == '?')
+			p++;
+		if (sscanf(p, "%63[A-Za-z0-9_.]+0x", sym) != 1 || luo[0])
+			continue;
+		if (is_luo_symbol(sym))
+			snprintf(luo, sizeof(luo), "%s", sym);
+		else if (!strncmp(sym, "kho_", 4) && !kho[0])
+			snprintf(kho, sizeof(kho), "%s", sym);
+	}
+	return dumps;
+}
+
+static void print_sites(void)
+{
+	int i;
+
+	tap_note("where the injected faults landed: call, innermost frame of LUO or a handler");
+	tap_note("(with the innermost KHO frame below it after '>'), count");
+	for (i = 0; i < nr_sites; i++)
+		tap_note("  %-18s %-52s %4d", sites[i].call, sites[i].where,
+			 sites[i].count);
+}
+
+/* ---- the sweep ---- */
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;	/* the directory itself */
+}
+
+/*
+ * One call under test. @call returns >= 0 on success or -errno, @done is
+ * run after a success (to put the state back, or to move on to a fresh
+ * object), @check after a failure with the errno: it checks that nothing
+ * changed and that the same call then succeeds, writing what was wrong to
+ * @why. @prepare and @snap (optional) run before each try, unfaulted.
+ * A failed call must fail with -ENOMEM or -EFAULT, unless @handler_errno:
+ * then @check judges the errno, because handlers have their own.
+ */
+struct sweep {
+	const char *name;
+	int (*prepare)(void);
+	void (*snap)(void);
+	int (*call)(void);
+	void (*done)(int ret);
+	bool (*check)(int err, char *why);
+	bool handler_errno;
+};
+
+static __printf(2, 3) void sweep_bad(int *bad, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (++*bad > 5)
+		return;		/* the first few are enough */
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static const struct sweep *cur_sweep;
+
+static bool run_sweep(const struct sweep *s)
+{
+	int n, ret, fds, dumps, faults = 0, failed = 0, survived = 0, bad = 0;
+	bool clean = false, injected;
+	char why[256];
+
+	cur_sweep = s;
+	for (n = 1; n <= SWEEP_MAX; n++) {
+		if (s->prepare && s->prepare()) {
+			sweep_bad(&bad, "%s N=%d: cannot prepare", s->name, n);
+			break;
+		}
+		if (s->snap)
+			s->snap();
+		fds = count_fds();
+		kmsg_collect(NULL);
+		nth_arm(n);
+		ret = s->call();
+		injected = nth_disarm();
+		dumps = kmsg_collect(s->name);
+		total_calls++;
+		if (!injected) {
+			if (ret < 0)
+				sweep_bad(&bad, "%s failed without a fault: %s",
+					  s->name, strerror(-ret));
+			else
+				s->done(ret);
+			clean = true;
+			break;
+		}
+		faults++;
+		total_faults++;
+		if (!dumps)
+			site_count(s->name, "(no stack: a __GFP_NOWARN allocation)");
+		if (ret >= 0) {
+			survived++;
+			s->done(ret);
+			continue;
+		}
+		failed++;
+		if (ret != -ENOMEM && ret != -EFAULT && !s->handler_errno)
+			sweep_bad(&bad, "%s N=%d: failed with %s, not ENOMEM or EFAULT",
+				  s->name, n, strerror(-ret));
+		if (count_fds() != fds)
+			sweep_bad(&bad, "%s N=%d: %d fds before, %d after the failed call",
+				  s->name, n, fds, count_fds());
+		why[0] = '\0';
+		if (!s->check(ret, why))
+			sweep_bad(&bad, "%s N=%d (%s): %s", s->name, n,
+				  strerror(-ret), why);
+	}
+	if (!clean)
+		sweep_bad(&bad, "%s: no clean call within %d tries", s->name,
+			  SWEEP_MAX);
+	return tap_ok(!bad && faults > 0,
+		      "sweep %s: %d faults injected, %d calls failed and changed nothing, %d succeeded anyway",
+		      s->name, faults, failed, survived);
+}
+
+/* ---- shared state and checks ---- */
+
+static int keep = -1;			/* the session "keep" */
+static int sweep_session = -1;		/* a session the current sweep uses */
+static int sweep_file = -1;		/* a file the current sweep preserves */
+static uint64_t sweep_token = 1000;
+static long long snap_refcnt, snap_flb, snap_preserve;
+
+static const char *file_kind = "memfd";	/* "memfd" or "test" */
+
+static int make_file(uint64_t token)
+{
+	if (!strcmp(file_kind, "test"))
+		return luo_ftype_open(token * 7);
+	return luo_make_memfd("sweep", 0, 4096, token, 0);
+}
+
+/* Something that existed before the call still works. */
+static bool keep_works(char *why)
+{
+	char name[LIVEUPDATE_SESSION_NAME_LENGTH];
+	int err = luo_get_name(keep, name);
+
+	if (err || strcmp(name, "keep")) {
+		snprintf(why, 256, "session keep: get name %s '%s'",
+			 strerror(-err), err ? "" : name);
+		return false;
+	}
+	return true;
+}
+
+/* open /dev/liveupdate */
+
+static int call_open(void)
+{
+	return luo_open_device();
+}
+
+static void done_close(int fd)
+{
+	close(fd);
+}
+
+static bool check_open(int err, char *why)
+{
+	int fd = luo_open_device();
+
+	(void)err;
+	if (fd < 0) {
+		snprintf(why, 256, "the next open failed: %s", strerror(-fd));
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+/* create a session */
+
+static int call_create(void)
+{
+	return luo_create_session(dev, "sweep-create");
+}
+
+static bool check_create(int err, char *why)
+{
+	char name[LIVEUPDATE_SESSION_NAME_LENGTH];
+	int fd = luo_create_session(dev, "sweep-create");
+
+	if (fd < 0) {
+		snprintf(why, 256, "the name is not free again: create %s",
+			 strerror(-fd));
+		return false;
+	}
+	err = luo_get_name(fd, name);
+	close(fd);
+	if (err || strcmp(name, "sweep-create")) {
+		snprintf(why, 256, "the new session has no name: %s",
+			 strerror(-err));
+		return false;
+	}
+	return keep < 0 || keep_works(why);
+}
+
+/* preserve the first file of a session (its chain and FLBs start) */
+
+static int prepare_preserve(void)
+{
+	if (sweep_session < 0) {
+		sweep_session = luo_create_session(dev, "sweep-preserve");
+		if (sweep_session < 0)
+			return sweep_session;
+	}
+	if (sweep_file < 0) {
+		sweep_file = make_file(++sweep_token);
+		if (sweep_file < 0)
+			return sweep_file;
+	}
+	return 0;
+}
+
+static void snap_handler(void)
+{
+	snap_refcnt = luo_module_refcnt(LUO_HANDLER_MOD);
+	snap_flb = luo_test_stat("flb_preserve") - luo_test_stat("flb_unpreserve");
+	snap_preserve = luo_test_stat("preserve") - luo_test_stat("unpreserve");
+}
+
+static int call_preserve(void)
+{
+	return luo_preserve_fd(sweep_session, sweep_file, sweep_token);
+}
+
+/* Closing the session unpreserves the file and ends the FLB's use. */
+static void done_preserve_first(int ret)
+{
+	(void)ret;
+	close(sweep_session);
+	close(sweep_file);
+	sweep_session = -1;
+	sweep_file = -1;
+}
+
+static bool handler_unchanged(char *why)
+{
+	long long refcnt = luo_module_refcnt(LUO_HANDLER_MOD);
+	long long flb = luo_test_stat("flb_preserve") - luo_test_stat("flb_unpreserve");
+	long long pres = luo_test_stat("preserve") - luo_test_stat("unpreserve");
+
+	if (refcnt != snap_refcnt || flb != snap_flb || pres != snap_preserve) {
+		snprintf(why, 256,
+			 "left behind: module refcnt %lld->%lld, FLBs preserved %lld->%lld, files preserved %lld->%lld",
+			 snap_refcnt, refcnt, snap_flb, flb, snap_preserve, pres);
+		return false;
+	}
+	return true;
+}
+
+static bool check_preserve(int err, char *why)
+{
+	if (!handler_unchanged(why))
+		return false;
+	err = luo_preserve_fd(sweep_session, sweep_file, sweep_token);
+	if (err) {
+		snprintf(why, 256, "the same preserve then failed: %s (token or file not free)",
+			 strerror(-err));
+		return false;
+	}
+	cur_sweep->done(0);
+	return keep < 0 || keep_works(why);
+}
+
+/* preserve one more file in the session "keep" */
+
+static int prepare_preserve_keep(void)
+{
+	if (sweep_file < 0) {
+		sweep_file = make_file(++sweep_token);
+		if (sweep_file < 0)
+			return sweep_file;
+	}
+	sweep_session = keep;
+	return 0;
+}
+
+static void done_preserve_keep(int ret)
+{
+	(void)ret;
+	close(sweep_file);
+	sweep_file = -1;
+}
+
+/* get a session's name */
+
+static char got_name[LIVEUPDATE_SESSION_NAME_LENGTH];
+
+static int call_get_name(void)
+{
+	return luo_get_name(keep, got_name);
+}
+
+static void done_get_name(int ret)
+{
+	(void)ret;
+}
+
+static bool check_get_name(int err, char *why)
+{
+	(void)err;
+	return keep_works(why);
+}
+
+/* ---- stage 1 ---- */
+
+static int session_fds[POOL_FIN + 8];
+
+static int preserve_new(int session, const char *kind, uint64_t token)
+{
+	int fd, err;
+
+	if (!strcmp(kind, "test"))
+		fd = luo_ftype_open(token * 7);
+	else
+		fd = luo_make_memfd(kind, 0, 4096, token, 0);
+	if (fd < 0)
+		return fd;
+	err = luo_preserve_fd(session, fd, token);
+	close(fd);
+	return err;
+}
+
+/* The sessions stage 2 sweeps; every file's content follows from its token. */
+static bool setup_pools(void)
+{
+	int pm, pt, fd, i, err = 0;
+	char name[32];
+
+	keep = luo_create_session(dev, "keep");
+	pm = luo_create_session(dev, "pool-memfd");
+	pt = luo_create_session(dev, "pool-test");
+	if (keep < 0 || pm < 0 || pt < 0)
+		return false;
+	fd = luo_make_memfd("keep", 0, KEEP_PAGES * 4096, 1, 123);
+	err = fd < 0 ? fd : luo_preserve_fd(keep, fd, 1);
+	err = err ?: preserve_new(keep, "test", 2);
+	for (i = 1; i <= POOL_MEMFDS && !err; i++)
+		err = preserve_new(pm, "memfd", i);
+	for (i = 1; i <= POOL_TESTS && !err; i++)
+		err = preserve_new(pt, "test", i);
+	for (i = 0; i < POOL_FIN && !err; i++) {
+		snprintf(name, sizeof(name), "fin-%d", i);
+		session_fds[i] = luo_create_session(dev, name);
+		err = session_fds[i] < 0 ? session_fds[i] : 0;
+		err = err ?: preserve_new(session_fds[i], "memfd", 1);
+		err = err ?: preserve_new(session_fds[i], "test", 2);
+	}
+	if (err)
+		tap_note("setting up the pools: %s", strerror(-err));
+	return !err;
+}
+
+/* Everything that a refused live update must leave usable. */
+static bool usable_after_refusal(char *why)
+{
+	int fd, err;
+
+	if (!keep_works(why))
+		return false;
+	err = preserve_new(keep, "memfd", ++sweep_token);
+	err = err ?: preserve_new(keep, "test", ++sweep_token);
+	if (err) {
+		snprintf(why, 256, "cannot preserve into keep: %s", strerror(-err));
+		return false;
+	}
+	fd = luo_create_session(dev, "after-refusal");
+	if (fd < 0) {
+		snprintf(why, 256, "cannot create a session: %s", strerror(-fd));
+		return false;
+	}
+	err = preserve_new(fd, "memfd", 1);
+	close(fd);
+	if (err) {
+		snprintf(why, 256, "cannot preserve into a new session: %s",
+			 strerror(-err));
+		return false;
+	}
+	return true;
+}
+
+/* kexec -e with the test handler's @nth freeze from now failing. */
+static bool freeze_fails(int nth)
+{
+	long long fr = luo_test_stat("freeze"), un = luo_test_stat("unfreeze");
+	long long failed = luo_test_stat("freeze_failed");
+	char param[16], why[256] = "";
+	int ret;
+
+	snprintf(param, sizeof(param), "%d", nth);
+	if (write_file(HANDLER_PARAM, param))
+		return tap_ok(false, "set %s", HANDLER_PARAM);
+	sync();
+	ret = reboot(LINUX_REBOOT_CMD_KEXEC) ? -errno : 0;
+	write_file(HANDLER_PARAM, "0");
+	fr = luo_test_stat("freeze") - fr;
+	un = luo_test_stat("unfreeze") - un;
+	failed = luo_test_stat("freeze_failed") - failed;
+	return tap_ok(ret == -EIO && failed == 1 && fr == nth - 1 && un == fr &&
+		      usable_after_refusal(why),
+		      "kexec -e with freeze %d failing: refused (%s), %lld froze, %lld unfroze, sessions usable %s",
+		      nth, strerror(-ret), fr, un, why);
+}
+
+/*
+ * kexec -e with the Nth fault, until the kexec goes through. A refused
+ * kexec must leave everything usable; the session "reboot-N" created
+ * after it tells stage 2 how many were refused.
+ */
+static void reboot_sweep(void)
+{
+	char why[256], name[32];
+	bool injected;
+	int n, ret, fd;
+
+	for (n = 1; n <= SWEEP_MAX; n++) {
+		printf("# kexec -e with fault N=%d\n", n);
+		fflush(stdout);
+		sync();
+		kmsg_collect(NULL);
+		nth_arm(n);
+		ret = reboot(LINUX_REBOOT_CMD_KEXEC) ? -errno : 0;
+		injected = nth_disarm();
+		kmsg_collect("reboot");
+		why[0] = '\0';
+		if (!injected || !usable_after_refusal(why)) {
+			tap_ok(false, "kexec -e with fault N=%d: refused (%s), %s",
+			       n, strerror(-ret),
+			       injected ? why : "without any fault injected");
+			break;
+		}
+		/* Its one memfd's token is the errno of the refusal. */
+		snprintf(name, sizeof(name), "reboot-%d", n);
+		fd = luo_create_session(dev, name);
+		if (fd < 0 || preserve_new(fd, "memfd", -ret)) {
+			tap_ok(false, "kexec -e with fault N=%d: cannot record it", n);
+			break;
+		}
+	}
+	print_sites();
+	printf("Bail out! the kexec did not happen\n");
+	exit(1);
+}
+
+/*
+ * Every slab allocation is followed by one of kmemleak's own, for its
+ * metadata, which fails silently (it falls back to a pool). Such a fault
+ * lets the open go on, and the rebuild, which runs once, then runs without
+ * one: the sweep of the rebuild would end before reaching it. So the next
+ * kernel marks every cache but kmemleak's for failslab, and the sweep of
+ * the rebuild fails only allocations of marked caches (cache-filter).
+ */
+#define REBUILD_CMDLINE	"slab_debug=A;-,kmemleak_object,kmemleak_scan_area"
+
+/* Load the next kernel again, as the guest init did, with REBUILD_CMDLINE. */
+static int reload_kexec(void)
+{
+	char cmdline[2048], cmd[4096], next[64] = "ours", *p;
+	FILE *f = fopen("/proc/cmdline", "re");
+	size_t n;
+
+	if (!f)
+		return -errno;
+	n = fread(cmdline, 1, sizeof(cmdline) - 1, f);
+	fclose(f);
+	cmdline[n] = '\0';
+	p = strchr(cmdline, '\n');
+	if (p)
+		*p = '\0';
+	p = strstr(cmdline, "luonext=");
+	if (p)
+		sscanf(p + 8, "%63[^ ]", next);
+	snprintf(cmd, sizeof(cmd),
+		 "kexec -s -l /boot/%s.bzImage --initrd=/tmp/next.cpio --command-line='%s luostage=2 %s'",
+		 next, cmdline, REBUILD_CMDLINE);
+	return system(cmd) ? -EIO : 0;
+}
+
+static int stage1(bool rebuild_only)
+{
+	struct sweep s_open = {
+		.name = "open",
+		.call = call_open,
+		.done = done_close,
+		.check = check_open,
+	};
+	struct sweep s_create = {
+		.name = "create",
+		.call = call_create,
+		.done = done_close,
+		.check = check_create,
+	};
+	struct sweep s_preserve_memfd = {
+		.name = "preserve-memfd-1st",
+		.prepare = prepare_preserve,
+		.snap = snap_handler,
+		.call = call_preserve,
+		.done = done_preserve_first,
+		.check = check_preserve,
+	};
+	struct sweep s_preserve_test = {
+		.name = "preserve-test-1st",
+		.prepare = prepare_preserve,
+		.snap = snap_handler,
+		.call = call_preserve,
+		.done = done_preserve_first,
+		.check = check_preserve,
+	};
+	struct sweep s_keep_memfd = {
+		.name = "preserve-memfd",
+		.prepare = prepare_preserve_keep,
+		.snap = snap_handler,
+		.call = call_preserve,
+		.done = done_preserve_keep,
+		.check = check_preserve,
+	};
+	struct sweep s_keep_test = {
+		.name = "preserve-test",
+		.prepare = prepare_preserve_keep,
+		.snap = snap_handler,
+		.call = call_preserve,
+		.done = done_preserve_keep,
+		.check = check_preserve,
+	};
+	struct sweep s_name = {
+		.name = "get-name",
+		.call = call_get_name,
+		.done = done_get_name,
+		.check = check_get_name,
+	};
+
+	tap_plan(rebuild_only ? 5 : 16);
+	tap_ok(!luo_insmod(LUO_FTYPE_MOD, "") &&
+	       !luo_insmod(LUO_HANDLER_MOD, "cookie=7"),
+	       "insmod %s %s", LUO_FTYPE_MOD, LUO_HANDLER_MOD);
+	if (!tap_ok(!fault_setup(false), "fault injection set up (fail-nth, verbose stacks)"))
+		return 1;
+	if (rebuild_only) {
+		dev = luo_open_device();
+		tap_ok(dev >= 0, "open %s", LUO_DEVICE);
+		tap_ok(setup_pools(), "sessions keep, pool-memfd, pool-test, fin-0..%d",
+		       POOL_FIN - 1);
+		tap_ok(!reload_kexec(), "kexec image reloaded: %s", REBUILD_CMDLINE);
+		luo_kexec();
+	}
+
+	run_sweep(&s_open);
+	dev = luo_open_device();
+	if (!tap_ok(dev >= 0, "open %s", LUO_DEVICE))
+		return 1;
+	run_sweep(&s_create);
+	run_sweep(&s_preserve_memfd);
+	file_kind = "test";
+	run_sweep(&s_preserve_test);
+	file_kind = "memfd";
+	if (!tap_ok(setup_pools(), "sessions keep, pool-memfd, pool-test, fin-0..%d",
+		    POOL_FIN - 1))
+		return 1;
+	run_sweep(&s_keep_memfd);
+	file_kind = "test";
+	run_sweep(&s_keep_test);
+	file_kind = "memfd";
+	run_sweep(&s_name);
+
+	snap_handler();
+	tap_ok(snap_refcnt == snap_preserve + 1 && snap_flb == 1,
+	       "%s is pinned once per preserved test file (%lld) and once for its FLB (%lld)",
+	       LUO_HANDLER_MOD, snap_preserve, snap_refcnt);
+	freeze_fails(1);
+	freeze_fails(POOL_TESTS / 2);
+	freeze_fails(POOL_TESTS + POOL_FIN);
+	tap_ok(total_faults > 0, "%d calls swept, %d faults injected in stage 1",
+	       total_calls, total_faults);
+	print_sites();
+	luo_kmemleak_scan("before the reboot sweep");
+	reboot_sweep();
+	return 1;
+}
+
+/* ---- stage 2 ---- */
+
+static int cur_session = -1;
+static int cur_token;
+static int cur_max;
+static int remembered;
+static int handler_errors[256];	/* by errno, of failed handler retrieves */
+
+/* retrieve a session */
+
+static int call_retrieve(void)
+{
+	return luo_retrieve_session(dev, "keep");
+}
+
+static bool check_retrieve(int err, char *why)
+{
+	int fd = luo_retrieve_session(dev, "keep");
+
+	(void)err;
+	if (fd < 0) {
+		snprintf(why, 256, "the next retrieve failed: %s", strerror(-fd));
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+/* retrieve a file */
+
+static bool file_ok(int fd, int token, char *why)
+{
+	uint64_t v;
+
+	if (!strcmp(file_kind, "test")) {
+		if (luo_ftype_value(fd, &v) || v != (uint64_t)token * 7) {
+			snprintf(why, 256, "token %d: wrong value", token);
+			return false;
+		}
+		return true;
+	}
+	return luo_check_memfd(fd, 4096, token, 0, why);
+}
+
+static int prepare_retrieve_fd(void)
+{
+	return cur_token <= cur_max ? 0 : -ENOSPC;
+}
+
+static int call_retrieve_fd(void)
+{
+	return luo_retrieve_fd(cur_session, cur_token);
+}
+
+/* A retrieved file is retrieved for good: move on to the next one. */
+static void done_retrieve_fd(int fd)
+{
+	char why[256];
+
+	if (!file_ok(fd, cur_token, why))
+		printf("# retrieved a wrong file: %s\n", why);
+	close(fd);
+	cur_token++;
+}
+
+/*
+ * Either the fault came before the handler ran, and the file is still
+ * there, or the handler's retrieve failed, and that is final: the same
+ * errno again, without calling the handler.
+ */
+static bool check_retrieve_fd(int err, char *why)
+{
+	int fd = luo_retrieve_fd(cur_session, cur_token);
+
+	if (fd >= 0) {
+		bool ok = file_ok(fd, cur_token, why);
+
+		close(fd);
+		cur_token++;
+		if (err != -ENOMEM && err != -EFAULT) {
+			snprintf(why, 256, "LUO failed with %s, not ENOMEM or EFAULT",
+				 strerror(-err));
+			return false;
+		}
+		return ok && keep_works(why);
+	}
+	if (fd != err) {
+		snprintf(why, 256, "the next retrieve failed with %s", strerror(-fd));
+		return false;
+	}
+	if (luo_retrieve_fd(cur_session, cur_token) != err) {
+		snprintf(why, 256, "a failed retrieve was not remembered");
+		return false;
+	}
+	remembered++;
+	handler_errors[-err < 256 ? -err : 0]++;
+	cur_token++;
+	return keep_works(why);
+}
+
+/* finish a session */
+
+static int fin_index;
+
+static int prepare_finish(void)
+{
+	char name[32];
+	int fd;
+
+	if (cur_session >= 0)
+		return 0;
+	if (fin_index >= POOL_FIN)
+		return -ENOSPC;
+	snprintf(name, sizeof(name), "fin-%d", fin_index);
+	cur_session = luo_retrieve_session(dev, name);
+	if (cur_session < 0)
+		return cur_session;
+	/* One file retrieved, one not: both kinds of finish. */
+	fd = luo_retrieve_fd(cur_session, 2);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+static int call_finish(void)
+{
+	return luo_finish(cur_session);
+}
+
+/* A finished session is gone once closed; the next step takes another. */
+static void done_finish(int ret)
+{
+	char name[32];
+	int fd;
+
+	(void)ret;
+	close(cur_session);
+	cur_session = -1;
+	snprintf(name, sizeof(name), "fin-%d", fin_index++);
+	fd = luo_retrieve_session(dev, name);
+	if (fd != -ENOENT) {
+		printf("# %s is still there after it finished: %d\n", name, fd);
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+static bool check_finish(int err, char *why)
+{
+	err = luo_finish(cur_session);
+	if (err) {
+		snprintf(why, 256, "the next finish failed: %s", strerror(-err));
+		return false;
+	}
+	done_finish(0);
+	return keep_works(why);
+}
+
+/* The sessions that stage 1 created after each refused kexec. */
+static int count_refused(void)
+{
+	char name[32];
+	int n, fd, f;
+
+	for (n = 1; n <= SWEEP_MAX; n++) {
+		snprintf(name, sizeof(name), "reboot-%d", n);
+		fd = luo_retrieve_session(dev, name);
+		if (fd < 0)
+			break;
+		f = luo_retrieve_fd(fd, ENOMEM);
+		if (f < 0)
+			tap_note("%s: the refusal was not -ENOMEM", name);
+		else
+			close(f);
+		luo_finish(fd);
+		close(fd);
+	}
+	return n - 1;
+}
+
+static bool all_sessions_there(char *why)
+{
+	static const char * const names[] = { "keep", "pool-memfd", "pool-test" };
+	char name[32];
+	int i, fd;
+
+	for (i = 0; i < 3 + POOL_FIN; i++) {
+		if (i < 3)
+			snprintf(name, sizeof(name), "%s", names[i]);
+		else
+			snprintf(name, sizeof(name), "fin-%d", i - 3);
+		fd = luo_retrieve_session(dev, name);
+		if (fd < 0) {
+			snprintf(why, 256, "session %s: %s", name, strerror(-fd));
+			return false;
+		}
+		close(fd);
+	}
+	return true;
+}
+
+/* The first open after the kexec rebuilds the sessions: sweep it. */
+static int stage2_rebuild(void)
+{
+	int n, faults = 0, failed = 0;
+	char why[256] = "";
+	bool injected;
+
+	tap_plan(4);
+	tap_ok(!luo_insmod(LUO_FTYPE_MOD, "") &&
+	       !luo_insmod(LUO_HANDLER_MOD, "cookie=7"),
+	       "insmod %s %s", LUO_FTYPE_MOD, LUO_HANDLER_MOD);
+	if (!tap_ok(!fault_setup(true), "fault injection set up, kmemleak's caches left out"))
+		return 1;
+	for (n = 1; n <= SWEEP_MAX; n++) {
+		kmsg_collect(NULL);
+		nth_arm(n);
+		dev = luo_open_device();
+		injected = nth_disarm();
+		kmsg_collect("rebuild");
+		total_calls++;
+		if (!injected)
+			break;
+		faults++;
+		total_faults++;
+		if (dev >= 0) {
+			tap_note("the open with fault N=%d succeeded", n);
+			break;
+		}
+		failed++;
+	}
+	print_sites();
+	tap_ok(dev >= 0 && faults > 0,
+	       "sweep rebuild: %d faults injected, %d opens failed, then an open succeeded",
+	       faults, failed);
+	if (dev < 0)
+		dev = luo_open_device();
+	return tap_ok(dev >= 0 && all_sessions_there(why),
+		      "every session was rebuilt after the failed opens %s", why) ?
+	       tap_exit_code() : 1;
+}
+
+static int stage2(void)
+{
+	struct sweep s_retrieve = {
+		.name = "retrieve",
+		.call = call_retrieve,
+		.done = done_close,
+		.check = check_retrieve,
+	};
+	struct sweep s_retrieve_memfd = {
+		.name = "retrieve-memfd",
+		.prepare = prepare_retrieve_fd,
+		.call = call_retrieve_fd,
+		.done = done_retrieve_fd,
+		.check = check_retrieve_fd,
+		.handler_errno = true,
+	};
+	struct sweep s_retrieve_test = {
+		.name = "retrieve-test",
+		.prepare = prepare_retrieve_fd,
+		.call = call_retrieve_fd,
+		.done = done_retrieve_fd,
+		.check = check_retrieve_fd,
+		.handler_errno = true,
+	};
+	struct sweep s_name = {
+		.name = "get-name",
+		.call = call_get_name,
+		.done = done_get_name,
+		.check = check_get_name,
+	};
+	struct sweep s_finish = {
+		.name = "finish",
+		.prepare = prepare_finish,
+		.call = call_finish,
+		.done = done_finish,
+		.check = check_finish,
+	};
+	int fd, pm, pt, refused, i, err;
+	char why[256] = "";
+
+	tap_plan(14);
+	tap_ok(!luo_insmod(LUO_FTYPE_MOD, "") &&
+	       !luo_insmod(LUO_HANDLER_MOD, "cookie=7"),
+	       "insmod %s %s", LUO_FTYPE_MOD, LUO_HANDLER_MOD);
+	if (!tap_ok(!fault_setup(false), "fault injection set up"))
+		return 1;
+	dev = luo_open_device();
+	if (!tap_ok(dev >= 0, "open %s (rebuilds the sessions)", LUO_DEVICE))
+		return 1;
+
+	run_sweep(&s_retrieve);
+	keep = luo_retrieve_session(dev, "keep");
+	fd = keep < 0 ? keep : luo_retrieve_fd(keep, 1);
+	tap_ok(fd >= 0 && luo_check_memfd(fd, KEEP_PAGES * 4096, 1, 123, why),
+	       "keep: the memfd is intact %s", why);
+	if (fd >= 0)
+		close(fd);
+	run_sweep(&s_name);
+
+	pm = luo_retrieve_session(dev, "pool-memfd");
+	pt = luo_retrieve_session(dev, "pool-test");
+	cur_session = pm;
+	cur_token = 1;
+	cur_max = POOL_MEMFDS;
+	run_sweep(&s_retrieve_memfd);
+	file_kind = "test";
+	cur_session = pt;
+	cur_token = 1;
+	cur_max = POOL_TESTS;
+	run_sweep(&s_retrieve_test);
+	tap_note("%d files failed in their handler's retrieve and stayed failed:",
+		 remembered);
+	for (i = 0; i < 256; i++)
+		if (handler_errors[i])
+			tap_note("  %d with %s", handler_errors[i],
+				 i ? strerror(i) : "another errno");
+	cur_session = -1;
+	run_sweep(&s_finish);
+
+	refused = count_refused();
+	tap_ok(refused >= 0,
+	       "stage 1: kexec -e refused %d times by a fault, usable after each, then done",
+	       refused);
+	for (err = 0; fin_index < POOL_FIN && !err; fin_index++) {
+		snprintf(why, sizeof(why), "fin-%d", fin_index);
+		fd = luo_retrieve_session(dev, why);
+		err = fd < 0 ? fd : luo_finish(fd);
+		if (fd >= 0)
+			close(fd);
+	}
+	why[0] = '\0';
+	tap_ok(!err && !luo_finish(keep) && !luo_finish(pm) && !luo_finish(pt),
+	       "finish keep, pool-memfd, pool-test and the sessions fin-* left");
+	close(keep);
+	close(pm);
+	close(pt);
+	tap_ok(luo_test_stat("flb_retrieve") == 1 && luo_test_stat("flb_finish") == 1,
+	       "the test FLB was retrieved once (%lld) and finished once (%lld)",
+	       luo_test_stat("flb_retrieve"), luo_test_stat("flb_finish"));
+	tap_ok(luo_module_refcnt(LUO_HANDLER_MOD) == 0 &&
+	       !luo_rmmod(LUO_HANDLER_MOD) && !luo_rmmod(LUO_FTYPE_MOD),
+	       "nothing pins the test modules any more; both unload");
+	tap_ok(total_faults > 0, "%d calls swept, %d faults injected in stage 2",
+	       total_calls, total_faults);
+	print_sites();
+	return tap_exit_code();
+}
+
+int main(int argc, char **argv)
+{
+	bool rebuild = false;
+	int i, j, stage;
+
+	/* --rebuild is ours; the rest goes to the common parser. */
+	for (i = j = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--rebuild"))
+			rebuild = true;
+		else
+			argv[j++] = argv[i];
+	}
+	argc = j;
+	stage = luo_parse_args(argc, argv, NULL);
+	luo_raise_nofile(4096);
+	if (stage == 1)
+		return stage1(rebuild);
+	return rebuild ? stage2_rebuild() : stage2();
+}
