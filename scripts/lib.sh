@@ -13,6 +13,8 @@ JOBS=${JOBS:-$(nproc)}
 SRC_DIR=$CACHE/src/linux-source-$KBASE
 TREE_DIR=$CACHE/tree-$KBASE
 BUILD_ROOT=$CACHE/build-$KBASE
+# ccache's own default is ~/.cache/ccache: keep it with everything else.
+export CCACHE_DIR=$CACHE/ccache
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
