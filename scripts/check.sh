@@ -18,18 +18,9 @@ result() { if [ "$1" = 0 ]; then ok "$2"; else notok "$2"; fi; }
 summary() { echo "$npass passed, $nfail failed"; [ $nfail = 0 ]; exit $?; }
 STL=$ROOT/tools/testing/selftests/liveupdate
 
-# Count the TAP lines that userspace printed in a guest log: they follow the
-# host timestamp directly (kernel lines carry the printk time first).
-tap_count() {
-	local log=$1 what=$2
-	sed -n 's/^\[[0-9.]*\] //p' "$log" | grep -E '^(not )?ok [0-9]+' |
-	while IFS= read -r l; do
-		case $l in
-		"not ok"*) echo "not ok - $what: ${l#not ok }" ;;
-		*) echo "ok - $what: ${l#ok }" ;;
-		esac
-	done
-}
+# The parsers of guest output (TAP, KUnit, test lists) live in results.sh,
+# where the harness self-test feeds them broken logs.
+. "$ROOT/scripts/results.sh"
 tally() {
 	local line
 	while IFS= read -r line; do
@@ -46,6 +37,7 @@ O_OURS=$("$ROOT/scripts/build-kernel.sh" ours debug); result $? "build: ours (de
 O_REF=$("$ROOT/scripts/build-kernel.sh" ref fast); result $? "build: reference (base LUO, no debug layer)"
 [ -f "$O_OURS/arch/x86/boot/bzImage" ] && [ -f "$O_REF/arch/x86/boot/bzImage" ] || summary
 
+
 say "building test programs"
 "$ROOT/scripts/build-tests.sh" "$O_OURS" "$W/bin" >"$W/build-tests.log" 2>&1
 result $? "build: selftest programs" || { tail -20 "$W/build-tests.log"; }
@@ -61,18 +53,16 @@ say "KUnit"
 result $? "kunit: boot log clean"
 sed -n 's/^\[[0-9.]*\] //p' "$W/kunit.log" >"$W/kunit.ktap"
 python3 "$TREE_DIR/tools/testing/kunit/kunit.py" parse "$W/kunit.ktap" >"$W/kunit.txt" 2>&1
-kr=$?
-grep -E '^\[[A-Z]+\] |\[(PASSED|FAILED|SKIPPED|CRASHED)\]' "$W/kunit.txt" >/dev/null
-sed -n 's/.*\[\(PASSED\|FAILED\|SKIPPED\|CRASHED\)\] \(.*\)/\1 \2/p' "$W/kunit.txt" |
-	awk '{st=$1; $1=""; sub(/^ /,""); sub(/ =+$/,""); print (st=="PASSED"||st=="SKIPPED" ? "ok" : "not ok") " - kunit: " $0}' >"$W/kunit.res"
-tally <"$W/kunit.res"
-[ -s "$W/kunit.res" ] || notok "kunit: no KUnit results in the log"
-result $kr "kunit: kunit.py parse verdict"
+result $? "kunit: kunit.py parse verdict"
+tally < <(kunit_results "$W/kunit.txt" liveupdate)
 
 say "uAPI selftests"
 "$ROOT/scripts/qemu-run.sh" "$K_OURS" "$W/initramfs.cpio" "$W/selftests.log" 600 "luotest=selftests"
 result $? "selftests: guest run clean"
-tally < <(tap_count "$W/selftests.log" selftests)
+# One TAP program per line of the list the guest runs (bin/selftests).
+nsel=$(grep -c . "$W/bin/selftests" 2>/dev/null)
+[ "${nsel:-0}" -gt 0 ] || notok "selftests: no list of selftest programs ($W/bin/selftests)"
+tally < <(tap_results "$W/selftests.log" selftests "${nsel:-1}")
 
 # kexec tests: "prog [args]" per line; ours -> ours, and the interop set also
 # reference -> ours and ours -> reference.
@@ -81,9 +71,10 @@ kexec_run() {
 	local log=$W/kexec-$prog-$from-$to.log
 	if [ "$from" = ours ]; then k=$K_OURS; else k=$K_REF; fi
 	"$ROOT/scripts/qemu-run.sh" "$k" "$W/initramfs.cpio" "$log" 900 \
-		"luotest=kexec:$prog luonext=$to${args:+ luoargs=$args}"
+		"luotest=kexec:$prog luonext=$to${args:+ luoargs=$args}" </dev/null
 	result $? "kexec: $prog $from -> $to: both stages clean and passed"
-	tally < <(tap_count "$log" "kexec $prog $from->$to")
+	# two TAP programs: stage 1 before the kexec, stage 2 after it
+	tally < <(tap_results "$log" "kexec $prog $from->$to" 2)
 	# ours -> ours: the in-kernel FLB test (lib/tests/liveupdate.c) rode
 	# along with every preserved memfd; each of its FLBs must come back.
 	if [ "$from$to" = oursours ]; then
@@ -95,15 +86,15 @@ kexec_run() {
 	fi
 }
 say "kexec tests"
+tally < <(test_list "$STL/kexec_tests.txt")
 while read -r prog args; do
-	case $prog in ''|'#'*) continue ;; esac
 	kexec_run "$prog" ours ours "$args"
-done <"$STL/kexec_tests.txt"
+done < <(test_list_entries "$STL/kexec_tests.txt")
+tally < <(test_list "$STL/interop_tests.txt")
 while read -r prog args; do
-	case $prog in ''|'#'*) continue ;; esac
 	kexec_run "$prog" ref ours "$args"
 	kexec_run "$prog" ours ref "$args"
-done <"$STL/interop_tests.txt"
+done < <(test_list_entries "$STL/interop_tests.txt")
 
 say "hygiene"
 tally < <("$ROOT/scripts/hygiene.sh" "$O_OURS" "$W")
