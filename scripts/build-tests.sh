@@ -6,6 +6,7 @@
 
 O=${1:?build dir}; outdir=${2:?out dir}
 src=$(readlink -f "$O/source")
+build_lock
 # Start from an empty OUTDIR: after a failed build, no binary of an earlier
 # build may be packed and run as if it were this one.
 rm -rf "$outdir"
