@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The whole test suite: builds, KUnit, uAPI selftests, kexec tests (ours ->
-# ours and both interop directions with the reference), hygiene checks.
+# The whole test suite: builds, a self-test of the harness, KUnit, uAPI
+# selftests, kexec tests (ours -> ours and both interop directions with the
+# reference), hygiene checks.
 # Every result is one line "ok - ..." or "not ok - ..."; the last line is
 # "N passed, N failed" and the exit status is non-zero if anything failed.
 . "$(dirname "$0")/lib.sh"
@@ -37,6 +38,10 @@ O_OURS=$("$ROOT/scripts/build-kernel.sh" ours debug); result $? "build: ours (de
 O_REF=$("$ROOT/scripts/build-kernel.sh" ref fast); result $? "build: reference (base LUO, no debug layer)"
 [ -f "$O_OURS/arch/x86/boot/bzImage" ] && [ -f "$O_REF/arch/x86/boot/bzImage" ] || summary
 
+# Does the harness itself fail when it should? (A few seconds; it needs
+# the base tree's kunit.py, hence after the builds.)
+say "harness self-test"
+tally < <("$ROOT/scripts/harness-selftest.sh")
 
 say "building test programs"
 "$ROOT/scripts/build-tests.sh" "$O_OURS" "$W/bin" >"$W/build-tests.log" 2>&1
