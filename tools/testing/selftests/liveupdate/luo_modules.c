@@ -247,7 +247,8 @@ static void *race_worker(void *arg)
 	return NULL;
 }
 
-TEST_F(modules, load_unload_race)
+/* 100 module loads take more than 30 s in a busy TCG guest. */
+TEST_F_TIMEOUT(modules, load_unload_race, 300)
 {
 	struct race r = { .dev = self->dev };
 	pthread_t workers[RACE_WORKERS];
