@@ -7,6 +7,7 @@
 
 variant=${1:?ours|ref}
 profile=${2:?debug|fast}
+build_lock
 case $variant in
 ours) src=$TREE_DIR; "$ROOT/scripts/mktree.sh" >/dev/null ;;
 ref) src=$SRC_DIR; "$ROOT/scripts/fetch-base.sh" ;;

@@ -6,6 +6,10 @@
 
 O=${1:?build dir}; outdir=${2:?out dir}
 src=$(readlink -f "$O/source")
+build_lock
+# Start from an empty OUTDIR: after a failed build, no binary of an earlier
+# build may be packed and run as if it were this one.
+rm -rf "$outdir"
 make -s -C "$src" O="$O" ARCH=x86_64 headers_install >/dev/null
 mkdir -p "$outdir"
 make -s -C "$ROOT/tools/testing/selftests/liveupdate" OUTPUT="$outdir" \

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The whole test suite: builds, KUnit, uAPI selftests, kexec tests (ours ->
-# ours and both interop directions with the reference), hygiene checks.
+# The whole test suite: builds, a self-test of the harness, KUnit, uAPI
+# selftests, kexec tests (ours -> ours and both interop directions with the
+# reference), hygiene checks.
 # Every result is one line "ok - ..." or "not ok - ..."; the last line is
 # "N passed, N failed" and the exit status is non-zero if anything failed.
 . "$(dirname "$0")/lib.sh"
@@ -18,18 +19,9 @@ result() { if [ "$1" = 0 ]; then ok "$2"; else notok "$2"; fi; }
 summary() { echo "$npass passed, $nfail failed"; [ $nfail = 0 ]; exit $?; }
 STL=$ROOT/tools/testing/selftests/liveupdate
 
-# Count the TAP lines that userspace printed in a guest log: they follow the
-# host timestamp directly (kernel lines carry the printk time first).
-tap_count() {
-	local log=$1 what=$2
-	sed -n 's/^\[[0-9.]*\] //p' "$log" | grep -E '^(not )?ok [0-9]+' |
-	while IFS= read -r l; do
-		case $l in
-		"not ok"*) echo "not ok - $what: ${l#not ok }" ;;
-		*) echo "ok - $what: ${l#ok }" ;;
-		esac
-	done
-}
+# The parsers of guest output (TAP, KUnit, test lists) live in results.sh,
+# where the harness self-test feeds them broken logs.
+. "$ROOT/scripts/results.sh"
 tally() {
 	local line
 	while IFS= read -r line; do
@@ -46,6 +38,11 @@ O_OURS=$("$ROOT/scripts/build-kernel.sh" ours debug); result $? "build: ours (de
 O_REF=$("$ROOT/scripts/build-kernel.sh" ref fast); result $? "build: reference (base LUO, no debug layer)"
 [ -f "$O_OURS/arch/x86/boot/bzImage" ] && [ -f "$O_REF/arch/x86/boot/bzImage" ] || summary
 
+# Does the harness itself fail when it should? (A few seconds; it needs
+# the base tree's kunit.py, hence after the builds.)
+say "harness self-test"
+tally < <("$ROOT/scripts/harness-selftest.sh")
+
 say "building test programs"
 "$ROOT/scripts/build-tests.sh" "$O_OURS" "$W/bin" >"$W/build-tests.log" 2>&1
 result $? "build: selftest programs" || { tail -20 "$W/build-tests.log"; }
@@ -61,23 +58,21 @@ say "KUnit"
 result $? "kunit: boot log clean"
 sed -n 's/^\[[0-9.]*\] //p' "$W/kunit.log" >"$W/kunit.ktap"
 python3 "$TREE_DIR/tools/testing/kunit/kunit.py" parse "$W/kunit.ktap" >"$W/kunit.txt" 2>&1
-kr=$?
-grep -E '^\[[A-Z]+\] |\[(PASSED|FAILED|SKIPPED|CRASHED)\]' "$W/kunit.txt" >/dev/null
-sed -n 's/.*\[\(PASSED\|FAILED\|SKIPPED\|CRASHED\)\] \(.*\)/\1 \2/p' "$W/kunit.txt" |
-	awk '{st=$1; $1=""; sub(/^ /,""); sub(/ =+$/,""); print (st=="PASSED"||st=="SKIPPED" ? "ok" : "not ok") " - kunit: " $0}' >"$W/kunit.res"
-tally <"$W/kunit.res"
-[ -s "$W/kunit.res" ] || notok "kunit: no KUnit results in the log"
-result $kr "kunit: kunit.py parse verdict"
+result $? "kunit: kunit.py parse verdict"
+tally < <(kunit_results "$W/kunit.txt" liveupdate)
 
 say "uAPI selftests"
 "$ROOT/scripts/qemu-run.sh" "$K_OURS" "$W/initramfs.cpio" "$W/selftests.log" 1200 "luotest=selftests"
 result $? "selftests: guest run clean"
-tally < <(tap_count "$W/selftests.log" selftests)
+# One TAP program per line of the list the guest runs (bin/selftests).
+nsel=$(grep -c . "$W/bin/selftests" 2>/dev/null)
+[ "${nsel:-0}" -gt 0 ] || notok "selftests: no list of selftest programs ($W/bin/selftests)"
+tally < <(tap_results "$W/selftests.log" selftests "${nsel:-1}")
 
 # kexec tests: "prog [args]" per line; ours -> ours, and the interop set also
 # reference -> ours and ours -> reference.
 kexec_run() {
-	local prog=$1 from=$2 to=$3 args=$4 k w pargs= kcmd= name=$1 want=3
+	local prog=$1 from=$2 to=$3 args=$4 k w pargs= kcmd= name=$1 want=3 nst=2
 	# Words "@key=value" of a test line go to the kernel command line.
 	for w in $args; do
 		case $w in @*) kcmd+=" ${w#@}" ;; *) pargs+="${pargs:+,}$w" ;; esac
@@ -86,10 +81,12 @@ kexec_run() {
 	[ -n "$pargs" ] && name+="-${pargs##*,}"
 	local log=$W/kexec-$name-$from-$to.log
 	if [ "$from" = ours ]; then k=$K_OURS; else k=$K_REF; fi
+	# one TAP program per stage (luostages=N: N stages, else two)
+	case $kcmd in *luostages=*) nst=${kcmd##*luostages=}; nst=${nst%% *} ;; esac
 	"$ROOT/scripts/qemu-run.sh" "$k" "$W/initramfs.cpio" "$log" 1800 \
-		"luotest=kexec:$prog luonext=$to${pargs:+ luoargs=$pargs}$kcmd"
+		"luotest=kexec:$prog luonext=$to${pargs:+ luoargs=$pargs}$kcmd" </dev/null
 	result $? "kexec: $name $from -> $to: every stage clean and passed"
-	tally < <(tap_count "$log" "kexec $name $from->$to")
+	tally < <(tap_results "$log" "kexec $name $from->$to" "$nst")
 	# ours -> ours: the in-kernel FLB test (lib/tests/liveupdate.c) rode
 	# along with every preserved memfd; each of its FLBs must come back,
 	# in every kernel after the first, unless the test corrupted them.
@@ -103,15 +100,15 @@ kexec_run() {
 	fi
 }
 say "kexec tests"
+tally < <(test_list "$STL/kexec_tests.txt")
 while read -r prog args; do
-	case $prog in ''|'#'*) continue ;; esac
 	kexec_run "$prog" ours ours "$args"
-done <"$STL/kexec_tests.txt"
+done < <(test_list_entries "$STL/kexec_tests.txt")
+tally < <(test_list "$STL/interop_tests.txt")
 while read -r prog args; do
-	case $prog in ''|'#'*) continue ;; esac
 	kexec_run "$prog" ref ours "$args"
 	kexec_run "$prog" ours ref "$args"
-done <"$STL/interop_tests.txt"
+done < <(test_list_entries "$STL/interop_tests.txt")
 
 # The same uAPI cases on the reference and on ours, compared case by case
 # (differences allowed only where the document's deviations table says).

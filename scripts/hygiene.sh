@@ -11,18 +11,35 @@ cd "$ROOT"
 kfiles=$(git ls-files --cached --others --exclude-standard -- 'kernel/*.[ch]' 'include/*.h' 'lib/*.[ch]' 'mm/*.[ch]')
 ufiles=$(git ls-files --cached --others --exclude-standard -- 'tools/testing/selftests/liveupdate/*.[ch]')
 
+cpargs=(--strict --no-tree --terse --show-types --ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG)
+checkpatch() { perl "$src/scripts/checkpatch.pl" "${cpargs[@]}" -f "$1" 2>&1; }
+
+# A checkpatch that cannot run (no such file, a perl module missing, ...)
+# prints no findings: first make sure it finds a known defect.
+canary=$(mktemp --suffix=.c)
+trap 'rm -f "$canary"' EXIT
+printf 'int f(void)\n{\n\treturn 0 ;\n}\n' >"$canary"
+out=$(checkpatch "$canary")
+if grep -q 'WARNING:SPACING' <<<"$out"; then echo "ok - checkpatch runs and finds a known defect"; else
+	echo "not ok - checkpatch cannot run: it did not flag a known defect"; echo "$out" | sed 's/^/#   /' | head -5; fi
+
 for f in $kfiles $ufiles; do
-	out=$(perl "$src/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \
-		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f "$f" 2>&1 |
-		grep -E ': (ERROR|WARNING|CHECK):')
-	if [ -z "$out" ]; then echo "ok - checkpatch --strict: $f"; else
-		echo "not ok - checkpatch --strict: $f"; echo "$out" | sed 's/^/#   /' | head -20; fi
+	out=$(checkpatch "$f")
+	st=$?
+	issues=$(grep -E ': (ERROR|WARNING|CHECK):' <<<"$out")
+	if [ $st = 0 ] && [ -z "$issues" ]; then echo "ok - checkpatch --strict: $f"
+	elif [ -n "$issues" ]; then
+		echo "not ok - checkpatch --strict: $f"; echo "$issues" | sed 's/^/#   /' | head -20
+	else
+		echo "not ok - checkpatch --strict: $f (checkpatch failed, exit $st)"; echo "$out" | sed 's/^/#   /' | head -5
+	fi
 done
 
 for f in $kfiles; do
 	out=$("$src/scripts/kernel-doc" -none -Wall "$f" 2>&1)
-	if [ -z "$out" ]; then echo "ok - kernel-doc -Wall: $f"; else
-		echo "not ok - kernel-doc -Wall: $f"; echo "$out" | sed 's/^/#   /' | head -20; fi
+	st=$?
+	if [ $st = 0 ] && [ -z "$out" ]; then echo "ok - kernel-doc -Wall: $f"; else
+		echo "not ok - kernel-doc -Wall: $f (exit $st)"; echo "$out" | sed 's/^/#   /' | head -20; fi
 done
 
 objs=$(for f in $kfiles; do case $f in *.c) echo "${f%.c}.o" ;; esac; done)

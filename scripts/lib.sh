@@ -13,6 +13,22 @@ JOBS=${JOBS:-$(nproc)}
 SRC_DIR=$CACHE/src/linux-source-$KBASE
 TREE_DIR=$CACHE/tree-$KBASE
 BUILD_ROOT=$CACHE/build-$KBASE
+# ccache's own default is ~/.cache/ccache: keep it with everything else.
+export CCACHE_DIR=$CACHE/ccache
+
+# build_lock: hold the build lock until the calling script exits. make
+# check, make bench and make demo share the overlay tree and some build
+# directories (the reference build, ours-fast): one of them builds at a time.
+# LUO_NO_BUILD_LOCK=1 is for builds in private directories (the self-test).
+build_lock() {
+	[ -z "${LUO_NO_BUILD_LOCK:-}" ] || return 0
+	mkdir -p "$CACHE"
+	exec 9>"$CACHE/build-$KBASE.lock"
+	if ! flock -n 9; then
+		say "waiting for another build in $CACHE to finish"
+		flock 9
+	fi
+}
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -12,8 +12,11 @@ trap 'rm -rf "$stage"' EXIT
 
 mkdir -p "$stage"/{bin,sbin,proc,sys,dev,tmp,boot,luo/bin,lib,lib64,etc}
 cp /bin/busybox "$stage/bin/busybox"
-cp "$(command -v kexec)" "$stage/sbin/kexec"
-ldd "$(command -v kexec)" | awk '/=>/ {print $3} /ld-linux/ {print $1}' | while read -r lib; do
+# kexec-tools installs /usr/sbin/kexec, which is not on a normal user's PATH.
+kexec=$(PATH=$PATH:/usr/sbin:/sbin command -v kexec) ||
+	die "kexec not found (package kexec-tools; looked in PATH, /usr/sbin, /sbin)"
+cp "$kexec" "$stage/sbin/kexec"
+ldd "$kexec" | awk '/=>/ {print $3} /ld-linux/ {print $1}' | while read -r lib; do
 	[ -f "$lib" ] || continue
 	mkdir -p "$stage$(dirname "$lib")"
 	cp -L "$lib" "$stage$lib"

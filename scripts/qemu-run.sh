@@ -3,10 +3,12 @@
 # qemu-run.sh KERNEL INITRD LOG TIMEOUT "EXTRA CMDLINE"
 # Boot KERNEL under QEMU (TCG, 2 vCPUs) with the serial console captured to
 # LOG, each line prefixed with the host's time in seconds. A guest that does
-# not finish within TIMEOUT seconds is killed. Exit status: 0 if the guest
-# reported "LUO-DONE rc=0" and the log has no kernel splat and no kmemleak
-# report that names LUO (scripts/check-log.sh), 1 otherwise
-# (the reason and the tail of the log go to stderr).
+# not finish within TIMEOUT seconds, or that does not power off soon after
+# its "LUO-DONE" line, is killed. Exit status: 0 if the guest reported
+# "LUO-DONE rc=0", powered off, and the log has no kernel splat and no
+# kmemleak report that names LUO (scripts/check-log.sh); 1 otherwise (the
+# reason and the tail of the log go to stderr).
+# LUO_QEMU replaces qemu-system-x86_64 (the harness self-test uses a fake).
 . "$(dirname "$0")/lib.sh"
 
 kernel=$1 initrd=$2 log=$3 tmo=$4 extra=$5
@@ -23,17 +25,68 @@ if grep -qw constant_tsc /proc/cpuinfo; then
 fi
 cmdline+=" $extra"
 
+# The console goes through a small perl supervisor that runs QEMU, stamps
+# each line with the host's time, and kills QEMU when the guest hangs: after
+# TIMEOUT seconds in all, or when it does not power off within
+# QEMU_DONE_GRACE seconds of printing "LUO-DONE" (a deadlock in the final
+# reboot). Its exit status is QEMU's, or 124 for a hang, 125 for a guest
+# that never powered off after LUO-DONE. (A shell pipeline with "|| true"
+# would lose QEMU's status: PIPESTATUS then describes "true".)
+grace=${QEMU_DONE_GRACE:-30}
 rc=0
-timeout --foreground -k 5 "$tmo" qemu-system-x86_64 -machine pc -smp 2 -m "$mem" \
+st=0
+perl -MTime::HiRes=time -MIO::Select -e '
+	my ($tmo, $grace, @cmd) = @ARGV;
+	$| = 1;
+	my $pid = open(my $q, "-|") // die "fork: $!\n";
+	if (!$pid) {
+		open(STDERR, ">&", \*STDOUT);
+		open(STDIN, "<", "/dev/null");
+		exec(@cmd) or die "exec $cmd[0]: $!\n";
+	}
+	my $sel = IO::Select->new($q);
+	my ($buf, $done, $why) = ("", 0, 0);
+	my $deadline = time + $tmo;
+	sub out { my $l = shift; $l =~ s/\r//g; printf "[%.6f] %s\n", time, $l; }
+	while (1) {
+		my $left = $deadline - time;
+		if ($left <= 0) { $why = $done ? 125 : 124; last; }
+		next unless $sel->can_read($left);
+		my $n = sysread($q, my $chunk, 65536);
+		last if !$n;
+		$buf .= $chunk;
+		while ($buf =~ s/^(.*?)\n//) {
+			my $l = $1;
+			out($l);
+			if (!$done && $l =~ /LUO-DONE rc=/) {
+				$done = 1;
+				$deadline = time + $grace if time + $grace < $deadline;
+			}
+		}
+	}
+	out($buf) if length $buf;
+	if ($why) {
+		out($why == 125 ? "qemu-run: no power-off within $grace s of LUO-DONE, killing QEMU"
+				: "qemu-run: timeout after $tmo s, killing QEMU");
+		kill("TERM", $pid);
+		for (1 .. 50) { last if waitpid($pid, 1) > 0; select(undef, undef, undef, 0.1); }
+		kill("KILL", $pid);
+		close($q);
+		exit($why);
+	}
+	close($q);
+	exit($? & 127 ? 128 + ($? & 127) : $? >> 8);
+' "$tmo" "$grace" "${LUO_QEMU:-qemu-system-x86_64}" -machine pc -smp 2 -m "$mem" \
 	-nographic -no-reboot -monitor none -serial stdio -nodefaults \
-	-kernel "$kernel" -initrd "$initrd" -append "$cmdline" </dev/null 2>&1 |
-	perl -MTime::HiRes=time -ne '$|=1; s/\r//g; printf "[%.6f] %s", time, $_' >"$log" || true
-st=${PIPESTATUS[0]}
+	-kernel "$kernel" -initrd "$initrd" -append "$cmdline" >"$log" || st=$?
 
 fail() { echo "FAIL($(basename "$log")): $*" >&2; tail -n 25 "$log" | sed 's/^/    /' >&2; rc=1; }
-if [ "$st" = 124 ] || [ "$st" = 137 ]; then
-	fail "guest hung: killed after $tmo s"
-fi
+case $st in
+0) ;;
+124) fail "guest hung: killed after $tmo s" ;;
+125) fail "guest hung: it printed LUO-DONE but did not power off within $grace s" ;;
+*) fail "QEMU exited with status $st" ;;
+esac
 # Kernel splats and kmemleak reports (see check-log.sh).
 if ! why=$("$ROOT/scripts/check-log.sh" "$log"); then
 	fail "$why"

@@ -247,7 +247,7 @@ static void *race_worker(void *arg)
 	return NULL;
 }
 
-/* Slow on the debug kernel under TCG: see liveupdate.c's scale tests. */
+/* 100 module loads take more than 30 s in a busy TCG guest. */
 TEST_F_TIMEOUT(modules, load_unload_race, 300)
 {
 	struct race r = { .dev = self->dev };

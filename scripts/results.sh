@@ -1,0 +1,136 @@
+# SPDX-License-Identifier: GPL-2.0
+# Turning what a guest printed into result lines. Sourced by check.sh and by
+# harness-selftest.sh (which feeds these functions broken logs), not run.
+#
+# Every function prints one line per result, "ok - ..." or "not ok - ...",
+# and nothing else; the caller counts them. A result that was expected and
+# is missing, and a test that was skipped, are "not ok": the kernels we
+# test always have LUO, so there is nothing legitimate to skip.
+
+# guest_lines LOG: what the guest printed, without the host timestamps.
+# Userspace lines then start at once; kernel lines carry the printk time.
+guest_lines() {
+	sed -n 's/^\[[0-9.]*\] //p' "$1"
+}
+
+# tap_results LOG WHAT RUNS: the TAP printed by userspace in a guest log.
+# RUNS is how many TAP programs (plan lines) the log must hold: one per
+# selftest program, two for a kexec test (stage 1 and stage 2). Each
+# program's plan "1..N" must be met by exactly N result lines before the
+# next plan; "ok ... # SKIP" is a skip and fails; "Bail out!" fails.
+tap_results() {
+	local log=$1 what=$2 runs=${3:-1}
+
+	if [ ! -s "$log" ]; then
+		echo "not ok - $what: no guest log ($log)"
+		return 0
+	fi
+	guest_lines "$log" | awk -v what="$what" -v want="$runs" '
+	function end_run() {
+		if (!inrun)
+			return
+		if (got != planned)
+			printf "not ok - %s: TAP run %d planned %d results, printed %d\n", what, runs, planned, got
+		inrun = 0
+	}
+	/^1\.\.[0-9]+/ {
+		end_run()
+		runs++
+		inrun = 1
+		got = 0
+		planned = substr($1, 4) + 0
+		if (planned == 0)
+			printf "not ok - %s: TAP run %d plans no tests (%s)\n", what, runs, $0
+		next
+	}
+	/^(not )?ok [0-9]+/ {
+		if (inrun)
+			got++
+		else
+			orphans++
+		if ($0 ~ /^not ok/) {
+			printf "not ok - %s: %s\n", what, substr($0, 8)
+		} else if (tolower($0) ~ /#[ \t]*skip/) {
+			printf "not ok - %s: %s (skipped)\n", what, substr($0, 4)
+		} else {
+			printf "ok - %s: %s\n", what, substr($0, 4)
+		}
+		next
+	}
+	/^Bail out!/ {
+		printf "not ok - %s: %s\n", what, $0
+	}
+	END {
+		end_run()
+		if (orphans)
+			printf "not ok - %s: %d result lines outside a TAP plan\n", what, orphans
+		if (runs < want)
+			printf "not ok - %s: %d of %d TAP programs printed a plan\n", what, runs, want
+		else if (runs > want)
+			printf "not ok - %s: %d TAP programs printed a plan, expected %d\n", what, runs, want
+	}'
+}
+
+# kunit_results KUNIT_TXT SUITE: the output of "kunit.py parse". Every case
+# and suite is a result; SKIPPED, CRASHED, FAILED and NO TESTS RUN fail,
+# so does every "[ERROR]" of the parser (a plan not met, no KTAP at all),
+# and SUITE must be among the suites that passed.
+kunit_results() {
+	local txt=$1 suite=$2
+
+	if [ ! -s "$txt" ]; then
+		echo "not ok - kunit: no output from kunit.py parse"
+		return 0
+	fi
+	awk -v suite="$suite" '
+	{ sub(/^\[[0-9:]+\] /, "") }
+	/^\[ERROR\] / { printf "not ok - kunit: %s\n", substr($0, 9); next }
+	{
+		line = $0
+		sub(/^=+ /, "", line)
+		sub(/ =+$/, "", line)
+		if (!match(line, /^\[(PASSED|FAILED|SKIPPED|CRASHED|NO TESTS RUN)\]/))
+			next
+		st = substr(line, 2, RLENGTH - 2)
+		name = substr(line, RLENGTH + 2)
+		if (name == "")
+			name = "(unnamed)"
+		if (st == "PASSED") {
+			printf "ok - kunit: %s\n", name
+			if (name == suite)
+				found = 1
+		} else if (st == "SKIPPED") {
+			printf "not ok - kunit: %s (skipped)\n", name
+		} else {
+			printf "not ok - kunit: %s (%s)\n", name, tolower(st)
+		}
+	}
+	END {
+		if (!found)
+			printf "not ok - kunit: suite %s did not pass (not in the log, or not every case passed)\n", suite
+	}' "$txt"
+}
+
+# test_list FILE: the programs of a kexec_tests.txt-style list, "prog
+# [args]" per line, without comments and blank lines. Prints "not ok" and
+# fails if the file is missing or lists nothing, so that an empty list
+# cannot pass by running nothing.
+test_list() {
+	local f=$1 n
+
+	if [ ! -r "$f" ]; then
+		echo "not ok - test list $(basename "$f"): missing"
+		return 1
+	fi
+	n=$(grep -cEv '^[[:space:]]*(#|$)' "$f")
+	if [ "$n" = 0 ]; then
+		echo "not ok - test list $(basename "$f"): lists no test"
+		return 1
+	fi
+	echo "ok - test list $(basename "$f"): $n tests"
+}
+
+# test_list_entries FILE: the entries themselves, one per line.
+test_list_entries() {
+	grep -Ev '^[[:space:]]*(#|$)' "$1" || true
+}
