@@ -66,18 +66,6 @@ static int kmsg_fd = -1;
 
 /* ---- fault injection ---- */
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -EIO;
-}
-
 /*
  * Fail nothing at random (probability 0) and only in a marked task:
  * fail-nth alone decides. Print every injected fault with its stack, and
@@ -107,7 +95,7 @@ static int fault_setup(bool cache_filter)
 		for (j = 0; j < ARRAY_SIZE(knobs); j++) {
 			snprintf(path, sizeof(path), DEBUGFS "/%s/%s",
 				 attrs[i], knobs[j][0]);
-			err = write_file(path, knobs[j][1]);
+			err = luo_write_file(path, knobs[j][1]);
 			if (err) {
 				tap_note("%s: %s", path, strerror(-err));
 				return err;
@@ -116,18 +104,18 @@ static int fault_setup(bool cache_filter)
 	}
 	for (i = 0; i < ARRAY_SIZE(extra); i++) {
 		snprintf(path, sizeof(path), DEBUGFS "/%s", extra[i][0]);
-		err = write_file(path, extra[i][1]);
+		err = luo_write_file(path, extra[i][1]);
 		if (err) {
 			tap_note("%s: %s", path, strerror(-err));
 			return err;
 		}
 	}
 	if (cache_filter) {
-		err = write_file(DEBUGFS "/failslab/cache-filter", "Y");
+		err = luo_write_file(DEBUGFS "/failslab/cache-filter", "Y");
 		if (err)
 			return err;
 	}
-	err = write_file("/proc/thread-self/make-it-fail", "1");
+	err = luo_write_file("/proc/thread-self/make-it-fail", "1");
 	if (err)
 		return err;
 	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
@@ -673,11 +661,11 @@ static bool freeze_fails(int nth)
 	int ret;
 
 	snprintf(param, sizeof(param), "%d", nth);
-	if (write_file(HANDLER_PARAM, param))
+	if (luo_write_file(HANDLER_PARAM, param))
 		return tap_ok(false, "set %s", HANDLER_PARAM);
 	sync();
 	ret = reboot(LINUX_REBOOT_CMD_KEXEC) ? -errno : 0;
-	write_file(HANDLER_PARAM, "0");
+	luo_write_file(HANDLER_PARAM, "0");
 	fr = luo_test_stat("freeze") - fr;
 	un = luo_test_stat("unfreeze") - un;
 	failed = luo_test_stat("freeze_failed") - failed;

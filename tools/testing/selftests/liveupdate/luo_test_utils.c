@@ -434,14 +434,7 @@ int luo_ftype_value(int fd, uint64_t *value)
 /* Write @cmd to kmemleak's debugfs file; 0 or -errno. */
 static int luo_kmemleak_cmd(const char *cmd)
 {
-	int fd = open(LUO_KMEMLEAK, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, cmd, strlen(cmd));
-	close(fd);
-	return n == (ssize_t)strlen(cmd) ? 0 : -EIO;
+	return luo_write_file(LUO_KMEMLEAK, cmd);
 }
 
 void luo_kmemleak_scan(const char *where)
