@@ -107,4 +107,8 @@ done <"$STL/interop_tests.txt"
 
 say "hygiene"
 tally < <("$ROOT/scripts/hygiene.sh" "$O_OURS" "$W")
+
+say "documentation and the patch series"
+tally < <("$ROOT/scripts/docs.sh" --tree-ready)
+tally < <("$ROOT/scripts/patches.sh" --check)
 summary
