@@ -29,9 +29,10 @@
  * The get functions take a reference and return with no lock held; the
  * matching put drops it, from any process context. LUO holds a reference
  * on the FLB's module while preserved files depend on it, and in the new
- * kernel from its rebuilt files or its successful retrieve until finish. An FLB's &struct luo_flb_private is initialised on first
- * use under a spinlock, because FLBs are usually static and nothing else
- * initialises them. The incoming state lives in LUO, not in the FLB, so a
+ * kernel from its rebuilt files or its successful retrieve until finish.
+ * An FLB's &struct luo_flb_private is initialised on first use under a
+ * spinlock, because FLBs are usually static and nothing else initialises
+ * them. The incoming state lives in LUO, not in the FLB, so a
  * module unloaded and loaded again finds it unchanged.
  *
  * Unregistering a file handler unregisters the FLBs attached to it.
