@@ -188,10 +188,11 @@ What changes:
   for the uAPI and module lifetime, and two-stage kexec tests;
 - the design and the userspace interface are documented.
 
-The tree builds after every patch (tinyconfig with LUO, KHO, lockdep, KASAN,
-KUnit and the in-kernel FLB test), and every patch is clean with
-checkpatch.pl --strict, except for two types: FILE_PATH_CHANGES (the LIVE
-UPDATE entry of MAINTAINERS already covers every file) and
+The kernel builds after every patch that changes it (tinyconfig with LUO,
+KHO, lockdep, KASAN, KUnit and the in-kernel FLB test), the selftests and
+the test modules after the patches that add them, and every patch is clean
+with checkpatch.pl --strict, except for two types: FILE_PATH_CHANGES (the
+LIVE UPDATE entry of MAINTAINERS already covers every file) and
 UNDOCUMENTED_DT_STRING (a handler's .compatible string is LUO's own, not a
 devicetree compatible).
 
