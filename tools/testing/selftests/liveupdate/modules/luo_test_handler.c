@@ -248,6 +248,7 @@ static void luo_test_put_all(struct work_struct *work)
 	while (atomic_add_unless(&luo_test_held, -1, 0))
 		liveupdate_flb_put_incoming(&luo_test_flb);
 }
+
 static DECLARE_WORK(luo_test_put_work, luo_test_put_all);
 
 static ssize_t luo_test_hold_write(struct file *file, const char __user *ubuf,
