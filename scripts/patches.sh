@@ -14,7 +14,7 @@
 
 PDIR=$CACHE/patches-$KBASE
 BASE_GIT=$PDIR/base.git
-SERIES=$ROOT/scripts/patches.series
+SERIES=${LUO_SERIES:-$ROOT/scripts/patches.series}	# another split, to try one
 PATCHES=$OUT/patches
 # Reproducible commits: the same overlay gives the same series.
 export GIT_AUTHOR_DATE="2026-01-01 00:00:00 +0000" GIT_COMMITTER_DATE="2026-01-01 00:00:00 +0000"
