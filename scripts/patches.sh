@@ -15,7 +15,9 @@
 PDIR=$CACHE/patches-$KBASE
 BASE_GIT=$PDIR/base.git
 SERIES=${LUO_SERIES:-$ROOT/scripts/patches.series}	# another split, to try one
+# out/patches for the default base, out/patches-$KBASE for another.
 PATCHES=$OUT/patches
+[ "$KBASE" = 7.2 ] || PATCHES=$OUT/patches-$KBASE
 # Reproducible commits: the same overlay gives the same series.
 export GIT_AUTHOR_DATE="2026-01-01 00:00:00 +0000" GIT_COMMITTER_DATE="2026-01-01 00:00:00 +0000"
 export GIT_AUTHOR_NAME=${GIT_AUTHOR_NAME:-$(git -C "$ROOT" config user.name || echo "LUO developers")}
