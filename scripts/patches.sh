@@ -331,7 +331,7 @@ check_series() {
 		total=$((total + secs))
 		[ -n "$what" ] || what=" nothing (documentation only)"
 		if [ $st = 0 ]; then ok "$name builds:$what ($secs s)"; else
-			grep -E 'error|Error' "$log" | head -20 | sed 's/^/#   /'
+			grep -E 'error|Error' "$log" | awk '!seen[$0]++' | head -20 | sed 's/^/#   /'
 			notok "$name builds:$what ($secs s, log: $log)"
 			return
 		fi
