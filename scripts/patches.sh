@@ -244,6 +244,7 @@ check_series() {
 	# an older mtime would otherwise look up to date. ccache makes it cheap
 	# (same layout as .cache, so the overlay's own builds share its cache).
 	rm -rf "$T" "$AMGIT" "$AM/build-$KBASE"
+	rm -f "$AM"/*.log
 	mkdir -p "$T" "$O"
 	cp -al "$SRC_DIR/." "$T/" && rm -f "$T/.extracted"
 	git init -q --bare "$AMGIT"
@@ -315,6 +316,7 @@ check_series() {
 		if [ $st = 0 ] && [ $tests = 1 ]; then
 			what+=" selftests"
 			rm -rf "$AM/selftests"
+			mkdir -p "$AM/selftests"
 			"${kmake[@]}" -s headers_install >>"$log" 2>&1 &&
 			make -s -C "$T/tools/testing/selftests/liveupdate" OUTPUT="$AM/selftests" \
 				KHDR_INCLUDES="-isystem $O/usr/include" \
