@@ -3,12 +3,13 @@
 #   make demo    install what is missing, build, boot, live-update, verify
 #   make check   the whole test suite; ends with "N passed, N failed"
 #   make bench   ours against the reference, side by side
+#   make patches the overlay as a git format-patch series in out/patches/
 # KBASE=7.2 (default, Debian sid/forky) or KBASE=7.3 (trixie-backports).
 
 KBASE ?= 7.2
 export KBASE
 
-.PHONY: all deps base tree kernels demo check check-7.3 bench clean distclean
+.PHONY: all deps base tree kernels demo check check-7.3 bench patches clean distclean
 
 all: check
 
@@ -36,6 +37,9 @@ check-7.3:
 
 bench: deps
 	@scripts/bench.sh
+
+patches: deps
+	@scripts/patches.sh
 
 clean:
 	rm -rf out

@@ -117,4 +117,8 @@ tally < <("$ROOT/scripts/conformance.sh" run "$K_REF" "$K_OURS" "$W/initramfs.cp
 
 say "hygiene"
 tally < <("$ROOT/scripts/hygiene.sh" "$O_OURS" "$W")
+
+say "documentation and the patch series"
+tally < <("$ROOT/scripts/docs.sh" --tree-ready)
+tally < <("$ROOT/scripts/patches.sh" --check)
 summary

@@ -5,7 +5,7 @@
 
 need=(gcc make bc flex bison libelf-dev libssl-dev rsync cpio xz-utils
       ccache qemu-system-x86 busybox-static kexec-tools python3 perl
-      dpkg-dev gnuplot-nox)
+      dpkg-dev gnuplot-nox python3-sphinx)
 missing=()
 for p in "${need[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -22,6 +22,7 @@ if ours_active; then
 	rm -rf "$TREE_DIR/tools/testing/selftests/liveupdate"
 	rm -f "$TREE_DIR/lib/tests/liveupdate.c"
 	rm -f "$TREE_DIR/Documentation/core-api/liveupdate.rst"
+	rm -f "$TREE_DIR/Documentation/userspace-api/liveupdate.rst"
 	(cd "$ROOT" && git ls-files --cached --others --exclude-standard -- \
 		kernel include lib mm Documentation tools/testing/selftests/liveupdate) |
 	while read -r f; do

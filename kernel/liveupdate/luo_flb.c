@@ -31,8 +31,8 @@
  * on the FLB's module while preserved files depend on it, and in the new
  * kernel from its rebuilt files or its successful retrieve until finish.
  * An FLB's &struct luo_flb_private is initialised on first use under a
- * spinlock, because FLBs are usually static and nothing else
- * initialises them. The incoming state lives in LUO, not in the FLB, so a
+ * spinlock, because FLBs are usually static and nothing else initialises
+ * them. The incoming state lives in LUO, not in the FLB, so a
  * module unloaded and loaded again finds it unchanged.
  *
  * Unregistering a file handler unregisters the FLBs attached to it.

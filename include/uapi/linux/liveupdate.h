@@ -1,28 +1,51 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
-/*
- * Live Update Orchestrator: the /dev/liveupdate user interface.
+/**
+ * DOC: Live Update uAPI
  *
  * A process that wants resources to survive a kexec-based kernel update
- * opens /dev/liveupdate (one opener at a time), creates named sessions and
- * preserves file descriptors into them under 64-bit tokens of its choice.
- * After the kexec, the new kernel rebuilds the sessions; userspace retrieves
- * them by name, retrieves each file by token, and finishes the session once
- * it has taken back what it needs.
+ * opens ``/dev/liveupdate``, creates named sessions and preserves file
+ * descriptors into them under 64-bit tokens of its choice. After the kexec,
+ * the new kernel rebuilds the sessions; userspace retrieves them by name,
+ * retrieves each file by token, and finishes the session once it has taken
+ * back what it needs.
+ *
+ * Only one process at a time can have ``/dev/liveupdate`` open. open()
+ * fails with:
+ *
+ * - ``-EBUSY`` while another descriptor of it is open;
+ * - ``-EIO`` at the first open after a live update if the sessions the
+ *   previous kernel handed over cannot be rebuilt: if its state is
+ *   malformed, they are refused for good and later opens succeed without
+ *   them (the kernel log says why); if memory is short, nothing changes and
+ *   the next open tries again.
  *
  * Every command is _IO(LIVEUPDATE_IOCTL_TYPE, nr) and takes a pointer to a
  * struct whose first member, @size, is the size userspace knows. The kernel
  * treats the structs as extensible: a @size smaller than the struct it
- * knows is -EINVAL; a larger @size is accepted when the bytes the kernel
- * does not know are zero and is -E2BIG otherwise. Reserved members must be
- * zero (-EINVAL).
+ * knows is ``-EINVAL``; a larger @size is accepted when the bytes the kernel
+ * does not know are zero and is ``-E2BIG`` otherwise. Reserved members must
+ * be zero (``-EINVAL``).
  *
  * Errors shared by every command:
- *  -EFAULT   the argument cannot be read or written;
- *  -EINVAL   @size too small, a reserved member set, or the command does not
- *            apply to this kind of session;
- *  -E2BIG    @size larger than known with non-zero trailing bytes;
- *  -EBUSY    a live update is in progress (the sessions are frozen);
- *  -ENOTTY   not a command of this file descriptor.
+ *
+ * - ``-EFAULT``: the argument cannot be read or written;
+ * - ``-EINVAL``: @size too small, a reserved member set, or the command
+ *   does not apply to this kind of session;
+ * - ``-E2BIG``: @size larger than known with non-zero trailing bytes;
+ * - ``-EBUSY``: a live update is in progress (the sessions are frozen);
+ * - ``-ENOTTY``: not a command of this file descriptor;
+ * - ``-ENOMEM``: out of memory.
+ *
+ * The live update itself, reboot(LINUX_REBOOT_CMD_KEXEC) after a kexec
+ * image is loaded, fails and leaves every session as it was with:
+ *
+ * - ``-EBUSY`` if an incoming session is not finished (closing a retrieved
+ *   session finishes it; a session never retrieved counts too), or
+ *   ``/dev/liveupdate`` was never opened after a live update that handed
+ *   sessions over: their files would be lost (the log names them);
+ * - ``-ENOSPC`` if the preserved files depend on more than 63
+ *   File-Lifecycle-Bound objects (FLBs), the most one handover carries;
+ * - what a file's handler returns when it cannot freeze the file.
  */
 #ifndef _UAPI_LIVEUPDATE_H
 #define _UAPI_LIVEUPDATE_H
@@ -62,7 +85,9 @@ enum {
  * gives every file back (unpreserves them) and deletes the session.
  *
  * Errors: -EINVAL for an empty or unterminated name, -EEXIST if an
- * outgoing session with that name exists, -ENOMEM.
+ * outgoing session with that name exists, -EMFILE if the process has no
+ * free file descriptor, -ENOSPC beyond about 510,000 outgoing sessions
+ * (10,000 blocks of 51), -ENOMEM.
  */
 struct liveupdate_ioctl_create_session {
 	__u32		size;
@@ -84,9 +109,10 @@ struct liveupdate_ioctl_create_session {
  *
  * Errors: -EINVAL for a session already retrieved (its descriptor still
  * open), -ENOENT if no incoming session has that name (also for an empty
- * or unterminated name), -EIO if the session's files were malformed in the
- * handover, -ENOPKG while the handler of one of its files is not
- * registered (load its module, then retry).
+ * or unterminated name), -EIO if the previous kernel handed over its files
+ * malformed, -ENOPKG while the handler of one of its files is not
+ * registered (a module not loaded yet; retry once it is), -EMFILE if the
+ * process has no free file descriptor.
  */
 struct liveupdate_ioctl_retrieve_session {
 	__u32		size;
@@ -110,7 +136,9 @@ struct liveupdate_ioctl_retrieve_session {
  * Errors: -EBADF for a bad @fd, -EEXIST if @token is in use in this
  * session, -EBUSY if the file is preserved already (in any session),
  * -ENOENT if no handler can preserve this kind of file, -EINVAL on an
- * incoming session, or what the file's handler returns.
+ * incoming session, -ENOSPC beyond about 630,000 files in the session
+ * (10,000 blocks of 63), or what the file's handler or one of its FLBs
+ * returns.
  */
 struct liveupdate_session_preserve_fd {
 	__u32		size;
@@ -131,8 +159,9 @@ struct liveupdate_session_preserve_fd {
  * gives another descriptor of the same file; a retrieve that failed fails
  * again with the same error.
  *
- * Errors: -ENOENT for an unknown token or a finished session, -EINVAL on
- * an outgoing session, or what the file's handler returned.
+ * Errors: -ENOENT for an unknown token or on a finished session (finishing
+ * drops every file), -EINVAL on an outgoing session, -EMFILE if the process
+ * has no free file descriptor, or what the file's handler returned.
  */
 struct liveupdate_session_retrieve_fd {
 	__u32		size;
@@ -149,10 +178,10 @@ struct liveupdate_session_retrieve_fd {
  * @reserved: must be zero.
  *
  * Ends an incoming session: every file's handler releases what it kept
- * for the handover (files already retrieved stay usable). Nothing happens
- * unless every file can finish. Finishing a finished session does nothing
- * and succeeds. Closing a retrieved session that is not finished finishes
- * it.
+ * for the handover (files already retrieved stay usable, files never
+ * retrieved are discarded). Nothing happens unless every file can finish.
+ * Finishing a finished session again succeeds and does nothing.
+ * Closing a retrieved session that is not finished finishes it.
  *
  * Errors: -EBUSY if a file cannot finish yet, -EINVAL on an outgoing
  * session.
