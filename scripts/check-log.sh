@@ -14,9 +14,10 @@
 #
 # kmemleak: a kernel with kmemleak prints "kmemleak: Kernel memory leak
 # detector initialized" when it boots, and the guest scans before it ends
-# (scripts/guest/init) or kexecs (luo_kexec() in luo_test_utils.c), printing
-# the report between "LUO-KMEMLEAK begin" and "LUO-KMEMLEAK end". Each boot
-# of such a kernel needs its scan, kmemleak must not have turned itself
+# (scripts/guest/init), printing the report between "LUO-KMEMLEAK begin"
+# and "LUO-KMEMLEAK end" (a kexec test's earlier stages do not scan, for
+# time: see luo_kexec()). A run whose kernels have kmemleak needs at least
+# that final scan, kmemleak must not have turned itself
 # off, and no reported object may name LUO: any line of its report (the
 # allocating task, whose name is that of a LUO test program, or a frame of
 # its backtrace) matching luo_, liveupdate, kho_ or kexec_handover, which
@@ -49,8 +50,8 @@ rc=$?
 
 boots=$(grep -c 'kmemleak: Kernel memory leak detector initialized' "$log")
 scans=$(grep -c '^\[[0-9.]*\] LUO-KMEMLEAK end' "$log")
-if [ "$scans" -lt "$boots" ]; then
-	echo "kmemleak: $boots kernels with kmemleak booted, $scans scanned"
+if [ "$boots" -gt 0 ] && [ "$scans" -lt 1 ]; then
+	echo "kmemleak: $boots kernels with kmemleak booted, none scanned"
 	rc=1
 fi
 # A fault injected into kmemleak's own allocations is fine ("Cannot
