@@ -21,15 +21,17 @@
  *   Closing a retrieved session finishes it if it is not finished yet and
  *   deletes it, as stock kernels do; only if a file refuses to finish
  *   (its @can_finish) does the session stay, to be retrieved again.
- *   Incoming sessions that are not finished at the next live update are
- *   not handed over again.
+ *   An incoming session that is neither finished nor closed makes the
+ *   next live update fail with -EBUSY (see luo_session_check_claimed()):
+ *   it is never dropped silently.
  *
  * The two sets are separate name spaces. In each, a session is found by
  * name in a hash table, so creating, retrieving and deleting a session
  * cost the same with ten sessions or a hundred thousand. The outgoing set
  * keeps the block chain it serializes into sized to its sessions, and each
  * outgoing session does the same for its files: the live update itself
- * allocates nothing and walks every session and file once.
+ * allocates nothing, and walks every session and file twice (once to
+ * freeze them all, once to write them out).
  */
 
 #define pr_fmt(fmt) "liveupdate: " fmt
