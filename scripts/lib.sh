@@ -13,8 +13,9 @@ JOBS=${JOBS:-$(nproc)}
 SRC_DIR=$CACHE/src/linux-source-$KBASE
 TREE_DIR=$CACHE/tree-$KBASE
 BUILD_ROOT=$CACHE/build-$KBASE
-# ccache's own default is ~/.cache/ccache: keep it with everything else.
-export CCACHE_DIR=$CACHE/ccache
+# ccache keeps its cache where it always does (~/.cache/ccache unless
+# CCACHE_DIR says otherwise): shared by every clone, so that a fresh clone
+# (CI's) does not compile two kernels from nothing.
 
 # build_lock: hold the build lock until the calling script exits. make
 # check, make bench and make demo share the overlay tree and some build
