@@ -171,7 +171,8 @@ int luo_ucmd_respond(struct luo_ucmd *ucmd)
  * @kind: What @file is: %LUO_FD_DEVICE, %LUO_FD_OUTGOING or
  *        %LUO_FD_INCOMING.
  *
- * The kind is checked before the struct is read, as stock kernels do.
+ * A session command on the other kind of session is refused after the
+ * size is read and before the struct is, as stock kernels do.
  *
  * Context: Process context. Takes luo_state_rwsem for read.
  * Return: what the command returns; -ENOTTY for a command that is not one
@@ -197,15 +198,18 @@ long luo_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
 	op = &luo_ioctl_ops[nr];
 	if (!op->fn)
 		return -ENOTTY;
-	if (!(op->kinds & kind)) {
-		/* The other kind of session: the errno of stock kernels. */
-		if ((op->kinds & LUO_FD_SESSION) && (kind & LUO_FD_SESSION))
-			return -EINVAL;
+	if (!(op->kinds & kind) &&
+	    !((op->kinds & LUO_FD_SESSION) && (kind & LUO_FD_SESSION)))
 		return -ENOTTY;
-	}
 
+	/*
+	 * As in stock kernels: the size is read first, then a command for the
+	 * other kind of session is refused, then the struct is checked.
+	 */
 	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
 		return -EFAULT;
+	if (!(op->kinds & kind))
+		return -EINVAL;
 	if (ucmd.user_size < op->min_size)
 		return -EINVAL;
 	ucmd.size = op->size;

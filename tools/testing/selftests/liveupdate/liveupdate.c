@@ -207,11 +207,11 @@ TEST_F(liveupdate, bad_pointer)
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(-1, ioctl(s, LIVEUPDATE_SESSION_GET_NAME, NULL));
 	EXPECT_EQ(EFAULT, errno);
-	/* Not a command of an outgoing session: refused before the read. */
+	/* The size is read before the kind of session is checked. */
 	EXPECT_EQ(-1, ioctl(s, LIVEUPDATE_SESSION_RETRIEVE_FD, NULL));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(-1, ioctl(s, LIVEUPDATE_SESSION_FINISH, NULL));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EFAULT, errno);
 	ASSERT_EQ(0, close(s));
 }
 
