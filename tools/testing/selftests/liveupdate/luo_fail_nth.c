@@ -315,12 +315,9 @@ static __printf(2, 3) void sweep_bad(int *bad, const char *fmt, ...)
 
 	if (++*bad > 5)
 		return;		/* the first few are enough */
-	printf("# ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	tap_vnote(fmt, ap);
 	va_end(ap);
-	printf("\n");
-	fflush(stdout);
 }
 
 static const struct sweep *cur_sweep;

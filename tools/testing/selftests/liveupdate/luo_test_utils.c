@@ -272,16 +272,21 @@ bool tap_ok(bool cond, const char *fmt, ...)
 	return cond;
 }
 
+void tap_vnote(const char *fmt, va_list ap)
+{
+	printf("# ");
+	vprintf(fmt, ap);
+	printf("\n");
+	fflush(stdout);
+}
+
 void tap_note(const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("# ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	tap_vnote(fmt, ap);
 	va_end(ap);
-	printf("\n");
-	fflush(stdout);
 }
 
 int tap_exit_code(void)

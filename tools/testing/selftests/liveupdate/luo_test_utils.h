@@ -7,6 +7,7 @@
 #ifndef LUO_TEST_UTILS_H
 #define LUO_TEST_UTILS_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -56,6 +57,7 @@ int luo_file_checksum(int fd, uint64_t *sum);
 /* A minimal TAP writer; every line is flushed at once. */
 void tap_plan(int n);
 __printf(2, 3) bool tap_ok(bool cond, const char *fmt, ...);
+void tap_vnote(const char *fmt, va_list ap);
 __printf(1, 2) void tap_note(const char *fmt, ...);
 /* Exit status: 0 if every test passed and the plan was met. */
 int tap_exit_code(void);
