@@ -234,6 +234,7 @@ check_series() {
 	local T=$AM/tree-$KBASE AMGIT=$AM/git O=$AM/build-$KBASE/ours-debug
 	local t0 p name log st secs total=0 n=0 out
 	t0=$(date +%s)
+	mkdir -p "$PDIR"	# a fresh clone has no cache yet
 	( make_series ) >"$PDIR/make.log" 2>&1 ||
 		{ sed 's/^/#   /' "$PDIR/make.log"; notok "make patches"; return; }
 	ok "make patches: $(ls "$PATCHES"/0*.patch | grep -vc 0000-cover) patches and a cover letter"
