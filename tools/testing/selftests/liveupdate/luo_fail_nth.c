@@ -25,7 +25,8 @@
  * through. Each refused attempt leaves a session "reboot-N" behind,
  * created after the refusal, which stage 2 checks.
  *
- * Stage 2: retrieve a session, retrieve memfds and test files (a file
+ * Stage 2: retrieve a session (closing a retrieved session finishes it, so
+ * every attempt takes a session of its own, "ret-N"), retrieve memfds and test files (a file
  * whose retrieve failed in its handler stays failed: the call must then
  * fail again with the same errno), get a name, finish sessions.
  *
@@ -55,6 +56,19 @@
 #define POOL_MEMFDS	160
 #define POOL_TESTS	64
 #define POOL_FIN	24
+#define POOL_RET	40
+
+/*
+ * The sweep of the rebuild fails every allocation of the rebuild in turn,
+ * and each failed open redoes the rebuild up to its fault: its cost grows
+ * with the square of the files handed over. It gets small pools (still
+ * every kind of session and file), the other sweeps the full ones.
+ */
+static bool small_pools;
+#define NR_MEMFDS	(small_pools ? 2 : POOL_MEMFDS)
+#define NR_TESTS	(small_pools ? 2 : POOL_TESTS)
+#define NR_FIN		(small_pools ? 3 : POOL_FIN)
+#define NR_RET		(small_pools ? 1 : POOL_RET)
 #define KEEP_PAGES	3
 
 #define DEBUGFS		"/sys/kernel/debug"
@@ -112,6 +126,13 @@ static int fault_setup(bool cache_filter)
 	}
 	if (cache_filter) {
 		err = luo_write_file(DEBUGFS "/failslab/cache-filter", "Y");
+		/*
+		 * No page allocation either: KASAN's and kmemleak's records
+		 * of every allocation get pages silently (__GFP_NOWARN) and
+		 * go on without them, which would end the sweep as well.
+		 * The rebuild itself allocates from the slab only.
+		 */
+		err = err ?: luo_write_file(DEBUGFS "/fail_page_alloc/min-order", "11");
 		if (err)
 			return err;
 	}
@@ -260,6 +281,17 @@ static int kmsg_collect(const char *call)
 			snprintf(kho, sizeof(kho), "%s", sym);
 	}
 	return dumps;
+}
+
+/* How many injected faults of @call landed in LUO or a handler. */
+static int sites_in_luo(const char *call)
+{
+	int i, n = 0;
+
+	for (i = 0; i < nr_sites; i++)
+		if (!strcmp(sites[i].call, call) && sites[i].where[0] != '(')
+			n += sites[i].count;
+	return n;
 }
 
 static void print_sites(void)
@@ -575,6 +607,7 @@ static bool check_get_name(int err, char *why)
 /* ---- stage 1 ---- */
 
 static int session_fds[POOL_FIN + 8];
+static int ret_fds[POOL_RET];
 
 static int preserve_new(int session, const char *kind, uint64_t token)
 {
@@ -605,16 +638,22 @@ static bool setup_pools(void)
 	fd = luo_make_memfd("keep", 0, KEEP_PAGES * 4096, 1, 123);
 	err = fd < 0 ? fd : luo_preserve_fd(keep, fd, 1);
 	err = err ?: preserve_new(keep, "test", 2);
-	for (i = 1; i <= POOL_MEMFDS && !err; i++)
+	for (i = 1; i <= NR_MEMFDS && !err; i++)
 		err = preserve_new(pm, "memfd", i);
-	for (i = 1; i <= POOL_TESTS && !err; i++)
+	for (i = 1; i <= NR_TESTS && !err; i++)
 		err = preserve_new(pt, "test", i);
-	for (i = 0; i < POOL_FIN && !err; i++) {
+	for (i = 0; i < NR_FIN && !err; i++) {
 		snprintf(name, sizeof(name), "fin-%d", i);
 		session_fds[i] = luo_create_session(dev, name);
 		err = session_fds[i] < 0 ? session_fds[i] : 0;
 		err = err ?: preserve_new(session_fds[i], "memfd", 1);
 		err = err ?: preserve_new(session_fds[i], "test", 2);
+	}
+	for (i = 0; i < NR_RET && !err; i++) {
+		snprintf(name, sizeof(name), "ret-%d", i);
+		ret_fds[i] = luo_create_session(dev, name);
+		err = ret_fds[i] < 0 ? ret_fds[i] : 0;
+		err = err ?: preserve_new(ret_fds[i], "memfd", 1);
 	}
 	if (err)
 		tap_note("setting up the pools: %s", strerror(-err));
@@ -719,8 +758,13 @@ static void reboot_sweep(void)
  * one: the sweep of the rebuild would end before reaching it. So the next
  * kernel marks every cache but kmemleak's for failslab, and the sweep of
  * the rebuild fails only allocations of marked caches (cache-filter).
+ * The same goes for XArray nodes: xa_store() first tries a silent
+ * GFP_NOWAIT allocation and, if that fails, retries with the caller's
+ * flags, so a fault there is absorbed and ends the sweep too; the node
+ * cache is left out as well (an -ENOMEM of the claim of a page takes the
+ * same way out of the rebuild as any other allocation of it).
  */
-#define REBUILD_CMDLINE	"slab_debug=A;-,kmemleak_object,kmemleak_scan_area"
+#define REBUILD_CMDLINE	"slab_debug=A;-,kmemleak_object,kmemleak_scan_area,radix_tree_node"
 
 /* Load the next kernel again, as the guest init did, with REBUILD_CMDLINE. */
 static int reload_kexec(void)
@@ -806,10 +850,11 @@ static int stage1(bool rebuild_only)
 	if (!tap_ok(!fault_setup(false), "fault injection set up (fail-nth, verbose stacks)"))
 		return 1;
 	if (rebuild_only) {
+		small_pools = true;
 		dev = luo_open_device();
 		tap_ok(dev >= 0, "open %s", LUO_DEVICE);
-		tap_ok(setup_pools(), "sessions keep, pool-memfd, pool-test, fin-0..%d",
-		       POOL_FIN - 1);
+		tap_ok(setup_pools(), "sessions keep, pool-memfd, pool-test, fin-0..%d, ret-0..%d",
+		       NR_FIN - 1, NR_RET - 1);
 		tap_ok(!reload_kexec(), "kexec image reloaded: %s", REBUILD_CMDLINE);
 		luo_kexec();
 	}
@@ -823,8 +868,8 @@ static int stage1(bool rebuild_only)
 	file_kind = "test";
 	run_sweep(&s_preserve_test);
 	file_kind = "memfd";
-	if (!tap_ok(setup_pools(), "sessions keep, pool-memfd, pool-test, fin-0..%d",
-		    POOL_FIN - 1))
+	if (!tap_ok(setup_pools(), "sessions keep, pool-memfd, pool-test, fin-0..%d, ret-0..%d",
+		    NR_FIN - 1, NR_RET - 1))
 		return 1;
 	run_sweep(&s_keep_memfd);
 	file_kind = "test";
@@ -855,23 +900,56 @@ static int cur_max;
 static int remembered;
 static int handler_errors[256];	/* by errno, of failed handler retrieves */
 
-/* retrieve a session */
+/*
+ * retrieve a session: closing a retrieved session finishes it, so every
+ * attempt takes the next session of the pool "ret-N"
+ */
+
+static int ret_index;
+static int ret_wrong;		/* sessions whose memfd did not come over */
+static char ret_name[32];
+
+static int prepare_retrieve(void)
+{
+	if (ret_index >= POOL_RET)
+		return -ENOSPC;
+	snprintf(ret_name, sizeof(ret_name), "ret-%d", ret_index);
+	return 0;
+}
 
 static int call_retrieve(void)
 {
-	return luo_retrieve_session(dev, "keep");
+	return luo_retrieve_session(dev, ret_name);
+}
+
+/* The session and its memfd came over; closing it finishes it. */
+static void done_retrieve(int fd)
+{
+	char why[256] = "";
+	int f = luo_retrieve_fd(fd, 1);
+
+	if (f < 0 || !luo_check_memfd(f, 4096, 1, 0, why)) {
+		tap_note("%s: its memfd: %s %s", ret_name,
+			 f < 0 ? strerror(-f) : "wrong content", why);
+		ret_wrong++;
+	}
+	if (f >= 0)
+		close(f);
+	close(fd);
+	ret_index++;
 }
 
 static bool check_retrieve(int err, char *why)
 {
-	int fd = luo_retrieve_session(dev, "keep");
+	int fd = luo_retrieve_session(dev, ret_name);
 
 	(void)err;
 	if (fd < 0) {
-		snprintf(why, 256, "the next retrieve failed: %s", strerror(-fd));
+		snprintf(why, 256, "%s: the next retrieve failed: %s", ret_name,
+			 strerror(-fd));
 		return false;
 	}
-	close(fd);
+	done_retrieve(fd);
 	return true;
 }
 
@@ -1034,7 +1112,7 @@ static bool all_sessions_there(char *why)
 	char name[32];
 	int i, fd;
 
-	for (i = 0; i < 3 + POOL_FIN; i++) {
+	for (i = 0; i < 3 + NR_FIN; i++) {
 		if (i < 3)
 			snprintf(name, sizeof(name), "%s", names[i]);
 		else
@@ -1052,11 +1130,12 @@ static bool all_sessions_there(char *why)
 /* The first open after the kexec rebuilds the sessions: sweep it. */
 static int stage2_rebuild(void)
 {
-	int n, faults = 0, failed = 0;
+	int n, dumps, faults = 0, failed = 0;
 	char why[256] = "";
 	bool injected;
 
-	tap_plan(4);
+	small_pools = true;
+	tap_plan(5);
 	tap_ok(!luo_insmod(LUO_FTYPE_MOD, "") &&
 	       !luo_insmod(LUO_HANDLER_MOD, "cookie=7"),
 	       "insmod %s %s", LUO_FTYPE_MOD, LUO_HANDLER_MOD);
@@ -1067,12 +1146,14 @@ static int stage2_rebuild(void)
 		nth_arm(n);
 		dev = luo_open_device();
 		injected = nth_disarm();
-		kmsg_collect("rebuild");
+		dumps = kmsg_collect("rebuild");
 		total_calls++;
 		if (!injected)
 			break;
 		faults++;
 		total_faults++;
+		if (!dumps)
+			site_count("rebuild", "(no stack: a __GFP_NOWARN allocation)");
 		if (dev >= 0) {
 			tap_note("the open with fault N=%d succeeded", n);
 			break;
@@ -1083,6 +1164,9 @@ static int stage2_rebuild(void)
 	tap_ok(dev >= 0 && faults > 0,
 	       "sweep rebuild: %d faults injected, %d opens failed, then an open succeeded",
 	       faults, failed);
+	tap_ok(sites_in_luo("rebuild") > 0,
+	       "the sweep reached the rebuild: %d faults landed in LUO or a handler",
+	       sites_in_luo("rebuild"));
 	if (dev < 0)
 		dev = luo_open_device();
 	return tap_ok(dev >= 0 && all_sessions_there(why),
@@ -1094,8 +1178,9 @@ static int stage2(void)
 {
 	struct sweep s_retrieve = {
 		.name = "retrieve",
+		.prepare = prepare_retrieve,
 		.call = call_retrieve,
-		.done = done_close,
+		.done = done_retrieve,
 		.check = check_retrieve,
 	};
 	struct sweep s_retrieve_memfd = {
@@ -1130,7 +1215,7 @@ static int stage2(void)
 	int fd, pm, pt, refused, i, err;
 	char why[256] = "";
 
-	tap_plan(14);
+	tap_plan(15);
 	tap_ok(!luo_insmod(LUO_FTYPE_MOD, "") &&
 	       !luo_insmod(LUO_HANDLER_MOD, "cookie=7"),
 	       "insmod %s %s", LUO_FTYPE_MOD, LUO_HANDLER_MOD);
@@ -1141,6 +1226,9 @@ static int stage2(void)
 		return 1;
 
 	run_sweep(&s_retrieve);
+	tap_ok(ret_index > 0 && !ret_wrong,
+	       "%d sessions retrieved in the sweep, each with its memfd intact (%d not)",
+	       ret_index, ret_wrong);
 	keep = luo_retrieve_session(dev, "keep");
 	fd = keep < 0 ? keep : luo_retrieve_fd(keep, 1);
 	tap_ok(fd >= 0 && luo_check_memfd(fd, KEEP_PAGES * 4096, 1, 123, why),
