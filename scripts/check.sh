@@ -59,7 +59,8 @@ result $? "kunit: boot log clean"
 sed -n 's/^\[[0-9.]*\] //p' "$W/kunit.log" >"$W/kunit.ktap"
 python3 "$TREE_DIR/tools/testing/kunit/kunit.py" parse "$W/kunit.ktap" >"$W/kunit.txt" 2>&1
 result $? "kunit: kunit.py parse verdict"
-tally < <(kunit_results "$W/kunit.txt" liveupdate)
+# One suite per file under test (kernel/liveupdate/tests/).
+tally < <(kunit_results "$W/kunit.txt" liveupdate_ser liveupdate_session liveupdate_file liveupdate_flb)
 
 say "uAPI selftests"
 "$ROOT/scripts/qemu-run.sh" "$K_OURS" "$W/initramfs.cpio" "$W/selftests.log" 1200 "luotest=selftests"

@@ -122,6 +122,8 @@ if [ -n "$kunitpy" ]; then
 	sed -i 's/liveupdate/other_suite/' "$T/k-other.ktap"
 	kunit_parse "$T/k-other.ktap" "$T/k-other.txt" "$T/k-other.out"
 	check "KUnit: another suite does not stand in for ours" has "$T/k-other.out" '^not ok - kunit: suite liveupdate did not pass'
+	kunit_results "$T/k-good.txt" liveupdate liveupdate_flb >"$T/k-two.out"
+	check "KUnit: every suite asked for must pass" has "$T/k-two.out" '^not ok - kunit: suite liveupdate_flb did not pass'
 else
 	echo "not ok - harness: KUnit: no kunit.py in $TREE_DIR or $SRC_DIR"
 fi

@@ -71,18 +71,21 @@ tap_results() {
 	}'
 }
 
-# kunit_results KUNIT_TXT SUITE: the output of "kunit.py parse". Every case
-# and suite is a result; SKIPPED, CRASHED, FAILED and NO TESTS RUN fail,
-# so does every "[ERROR]" of the parser (a plan not met, no KTAP at all),
-# and SUITE must be among the suites that passed.
+# kunit_results KUNIT_TXT SUITE...: the output of "kunit.py parse". Every
+# case and suite is a result; SKIPPED, CRASHED, FAILED and NO TESTS RUN
+# fail, so does every "[ERROR]" of the parser (a plan not met, no KTAP at
+# all), and every SUITE must be among the suites that passed.
 kunit_results() {
-	local txt=$1 suite=$2
+	local txt=$1
+	shift
+	local suites="$*"
 
 	if [ ! -s "$txt" ]; then
 		echo "not ok - kunit: no output from kunit.py parse"
 		return 0
 	fi
-	awk -v suite="$suite" '
+	awk -v suites="$suites" '
+	BEGIN { n = split(suites, want, " ") }
 	{ sub(/^\[[0-9:]+\] /, "") }
 	/^\[ERROR\] / { printf "not ok - kunit: %s\n", substr($0, 9); next }
 	{
@@ -97,8 +100,7 @@ kunit_results() {
 			name = "(unnamed)"
 		if (st == "PASSED") {
 			printf "ok - kunit: %s\n", name
-			if (name == suite)
-				found = 1
+			passed[name] = 1
 		} else if (st == "SKIPPED") {
 			printf "not ok - kunit: %s (skipped)\n", name
 		} else {
@@ -106,8 +108,9 @@ kunit_results() {
 		}
 	}
 	END {
-		if (!found)
-			printf "not ok - kunit: suite %s did not pass (not in the log, or not every case passed)\n", suite
+		for (i = 1; i <= n; i++)
+			if (!(want[i] in passed))
+				printf "not ok - kunit: suite %s did not pass (not in the log, or not every case passed)\n", want[i]
 	}' "$txt"
 }
 

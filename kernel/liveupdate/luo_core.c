@@ -57,8 +57,6 @@ DECLARE_RWSEM(luo_state_rwsem);
 DECLARE_RWSEM(luo_register_rwlock);
 
 static struct {
-	bool enabled;
-	bool frozen;			/* luo_state_rwsem */
 	struct luo_ser *out;		/* the root handed to the next kernel */
 	u64 liveupdate_num;		/* live updates that led to this kernel */
 	u64 in_sessions_pa;		/* incoming sessions, until rebuilt */
@@ -67,170 +65,13 @@ static struct {
 	atomic_t opened;
 } luo_global;
 
-static int __init luo_parse_param(char *buf)
-{
-	return kstrtobool(buf, &luo_global.enabled);
-}
-early_param("liveupdate", luo_parse_param);
-
-/**
- * liveupdate_enabled - Whether the Live Update Orchestrator is on.
- *
- * Context: Any context.
- * Return: true if ``liveupdate=on`` was given and KHO is enabled.
- */
-bool liveupdate_enabled(void)
-{
-	return luo_global.enabled;
-}
-EXPORT_SYMBOL_GPL(liveupdate_enabled);
-
-/**
- * luo_frozen - Whether the live update has serialized the sessions.
- *
- * Context: luo_state_rwsem held.
- * Return: true once liveupdate_reboot() succeeded.
- */
-bool luo_frozen(void)
-{
-	lockdep_assert_held(&luo_state_rwsem);
-	return luo_global.frozen;
-}
-
-union luo_ucmd_buffer {
-	struct liveupdate_ioctl_create_session create;
-	struct liveupdate_ioctl_retrieve_session retrieve;
-	struct liveupdate_session_preserve_fd preserve;
-	struct liveupdate_session_retrieve_fd retrieve_fd;
-	struct liveupdate_session_finish finish;
-	struct liveupdate_session_get_name get_name;
-};
-
-/* One ioctl command: its handler, struct sizes and the fd kinds it is for. */
-struct luo_ioctl_op {
-	int (*fn)(struct luo_ucmd *ucmd);
-	u32 size;
-	u32 min_size;
-	unsigned int kinds;
-};
-
-/* Every struct must fit the buffer the dispatcher copies it into. */
-#define LUO_IOCTL_OP(_nr, _fn, _struct, _last, _kinds)			\
-	[_nr] = {							\
-		.fn = _fn,						\
-		.size = sizeof(_struct) +				\
-			BUILD_BUG_ON_ZERO(sizeof(_struct) >		\
-					  sizeof(union luo_ucmd_buffer)), \
-		.min_size = offsetofend(_struct, _last),		\
-		.kinds = _kinds,					\
-	}
-
-static const struct luo_ioctl_op luo_ioctl_ops[] = {
-	LUO_IOCTL_OP(LIVEUPDATE_CMD_CREATE_SESSION, luo_session_create,
-		     struct liveupdate_ioctl_create_session, name,
-		     LUO_FD_DEVICE),
-	LUO_IOCTL_OP(LIVEUPDATE_CMD_RETRIEVE_SESSION, luo_session_retrieve,
-		     struct liveupdate_ioctl_retrieve_session, name,
-		     LUO_FD_DEVICE),
-	LUO_IOCTL_OP(LIVEUPDATE_CMD_SESSION_PRESERVE_FD, luo_session_preserve_fd,
-		     struct liveupdate_session_preserve_fd, token,
-		     LUO_FD_OUTGOING),
-	LUO_IOCTL_OP(LIVEUPDATE_CMD_SESSION_RETRIEVE_FD, luo_session_retrieve_fd,
-		     struct liveupdate_session_retrieve_fd, token,
-		     LUO_FD_INCOMING),
-	LUO_IOCTL_OP(LIVEUPDATE_CMD_SESSION_FINISH, luo_session_finish,
-		     struct liveupdate_session_finish, reserved,
-		     LUO_FD_INCOMING),
-	LUO_IOCTL_OP(LIVEUPDATE_CMD_SESSION_GET_NAME, luo_session_get_name,
-		     struct liveupdate_session_get_name, name,
-		     LUO_FD_SESSION),
-};
-
-/**
- * luo_ucmd_respond - Copy an ioctl's struct back to userspace.
- * @ucmd: The call.
- *
- * Copies as much as both sides know of the struct.
- *
- * Context: Process context.
- * Return: 0, or -EFAULT.
- */
-int luo_ucmd_respond(struct luo_ucmd *ucmd)
-{
-	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
-			 min_t(size_t, ucmd->size, ucmd->user_size)))
-		return -EFAULT;
-	return 0;
-}
-
-/**
- * luo_ioctl - The one ioctl dispatcher of LUO.
- * @file: The file descriptor the ioctl came on.
- * @cmd:  The command.
- * @arg:  The user's struct.
- * @kind: What @file is: %LUO_FD_DEVICE, %LUO_FD_OUTGOING or
- *        %LUO_FD_INCOMING.
- *
- * A session command on the other kind of session is refused after the
- * size is read and before the struct is, as stock kernels do.
- *
- * Context: Process context. Takes luo_state_rwsem for read.
- * Return: what the command returns; -ENOTTY for a command that is not one
- * of @file's; -EINVAL for a session command on the other kind of session;
- * -EFAULT, -EINVAL or -E2BIG for a bad struct size; -EBUSY once the live
- * update has serialized the sessions.
- */
-long luo_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
-	       unsigned int kind)
-{
-	unsigned int nr = _IOC_NR(cmd);
-	union luo_ucmd_buffer buffer;
-	const struct luo_ioctl_op *op;
-	struct luo_ucmd ucmd = {
-		.file = file,
-		.ubuffer = (void __user *)arg,
-		.cmd = &buffer,
-	};
-	int err;
-
-	if (cmd != _IO(LIVEUPDATE_IOCTL_TYPE, nr) || nr >= ARRAY_SIZE(luo_ioctl_ops))
-		return -ENOTTY;
-	op = &luo_ioctl_ops[nr];
-	if (!op->fn)
-		return -ENOTTY;
-	if (!(op->kinds & kind) &&
-	    !((op->kinds & LUO_FD_SESSION) && (kind & LUO_FD_SESSION)))
-		return -ENOTTY;
-
-	/*
-	 * As in stock kernels: the size is read first, then a command for the
-	 * other kind of session is refused, then the struct is checked.
-	 */
-	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
-		return -EFAULT;
-	if (!(op->kinds & kind))
-		return -EINVAL;
-	if (ucmd.user_size < op->min_size)
-		return -EINVAL;
-	ucmd.size = op->size;
-	err = copy_struct_from_user(ucmd.cmd, ucmd.size, ucmd.ubuffer,
-				    ucmd.user_size);
-	if (err)
-		return err;
-
-	guard(rwsem_read)(&luo_state_rwsem);
-	if (luo_global.frozen)
-		return -EBUSY;
-	return op->fn(&ucmd);
-}
-
 /*
  * Rebuild the incoming sessions at the first open that can. Malformed
  * state is refused as a whole (see the failure policy in the
  * documentation) and its pages are left alone; a transient error leaves
  * everything as it was for the next open.
  */
-static int luo_rebuild_incoming(void)
+static int __luo_rebuild_incoming(void)
 {
 	struct luo_ser_reader r;
 	ktime_t start = ktime_get();
@@ -274,7 +115,7 @@ static int luo_device_open(struct inode *inode, struct file *file)
 		return -EBUSY;
 
 	scoped_guard(rwsem_write, &luo_state_rwsem)
-		err = luo_rebuild_incoming();
+		err = __luo_rebuild_incoming();
 	if (err)
 		atomic_set(&luo_global.opened, 0);
 	return err;
@@ -314,7 +155,7 @@ static int __luo_reboot(long *nr_sessions, long *nr_files)
 	int err;
 
 	lockdep_assert_held_write(&luo_state_rwsem);
-	if (luo_global.frozen)
+	if (luo_session_frozen())
 		return 0;
 	/* Nothing handed over to this kernel may be lost silently. */
 	if (luo_global.in_pending && !luo_global.in_corrupt &&
@@ -336,7 +177,6 @@ static int __luo_reboot(long *nr_sessions, long *nr_files)
 	}
 	luo_global.out->sessions_pa = sessions_pa;
 	luo_global.out->flbs_pa = flbs_pa;
-	luo_global.frozen = true;
 	/* Test kernels only: damage the handover on request. */
 	luo_corrupt_test(luo_global.out);
 	return 0;
@@ -431,17 +271,17 @@ static int __init luo_early_init(void)
 {
 	int err;
 
-	if (!luo_global.enabled)
+	if (!liveupdate_enabled())
 		return 0;
 	if (!kho_is_enabled()) {
 		pr_warn("KHO is off: live update disabled\n");
-		luo_global.enabled = false;
+		luo_disable();
 		return 0;
 	}
 	err = luo_session_init();
 	if (err) {
 		pr_err("live update disabled: %pe\n", ERR_PTR(err));
-		luo_global.enabled = false;
+		luo_disable();
 		return 0;
 	}
 	err = luo_parse_incoming();
@@ -454,8 +294,8 @@ early_initcall(luo_early_init);
 static int luo_registry_show(struct seq_file *m, void *unused)
 {
 	guard(rwsem_read)(&luo_register_rwlock);
-	luo_file_show_registry(m);
-	luo_flb_show_registry(m);
+	__luo_file_show_registry(m);
+	__luo_flb_show_registry(m);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(luo_registry);
@@ -467,7 +307,7 @@ static int __init luo_late_init(void)
 	struct dentry *dir;
 	int err;
 
-	if (!luo_global.enabled)
+	if (!liveupdate_enabled())
 		return 0;
 
 	ser = kho_alloc_preserve(sizeof(*ser));
@@ -499,7 +339,7 @@ err_free:
 err_disable:
 	pr_err("cannot prepare the handover, live update disabled: %pe\n",
 	       ERR_PTR(err));
-	luo_global.enabled = false;
+	luo_disable();
 	return err;
 }
 late_initcall(luo_late_init);

@@ -116,7 +116,7 @@ static void luo_file_keep(struct luo_file *lf,
 	lf->private_data = args->private_data;
 }
 
-static struct liveupdate_file_handler *luo_file_handler_find(const char *compatible)
+static struct liveupdate_file_handler *__luo_file_handler_find(const char *compatible)
 {
 	struct liveupdate_file_handler *fh;
 
@@ -129,13 +129,13 @@ static struct liveupdate_file_handler *luo_file_handler_find(const char *compati
 }
 
 /**
- * luo_file_handler_registered - Whether @fh is in the registry.
+ * __luo_file_handler_registered - Whether @fh is in the registry.
  * @fh: The handler.
  *
  * Context: luo_register_rwlock held.
  * Return: true if @fh is registered.
  */
-bool luo_file_handler_registered(struct liveupdate_file_handler *fh)
+static bool __luo_file_handler_registered(struct liveupdate_file_handler *fh)
 {
 	struct liveupdate_file_handler *it;
 
@@ -171,7 +171,7 @@ int liveupdate_register_file_handler(struct liveupdate_file_handler *fh)
 		return -EINVAL;
 
 	scoped_guard(rwsem_write, &luo_register_rwlock) {
-		if (luo_file_handler_find(fh->compatible))
+		if (__luo_file_handler_find(fh->compatible))
 			return -EEXIST;
 		INIT_LIST_HEAD(&ACCESS_PRIVATE(fh, flb_list));
 		list_add_tail(&ACCESS_PRIVATE(fh, list), &luo_file_handlers);
@@ -198,20 +198,78 @@ void liveupdate_unregister_file_handler(struct liveupdate_file_handler *fh)
 		return;
 
 	guard(rwsem_write)(&luo_register_rwlock);
-	if (!luo_file_handler_registered(fh))
+	if (!__luo_file_handler_registered(fh))
 		return;
-	luo_flb_unregister_all(fh);
+	__luo_flb_detach_all(fh);
 	list_del_init(&ACCESS_PRIVATE(fh, list));
 }
 EXPORT_SYMBOL_GPL(liveupdate_unregister_file_handler);
 
 /**
- * luo_file_show_registry - List the handlers (debugfs).
+ * liveupdate_register_flb - Attach an FLB to a file handler.
+ * @fh:  A registered file handler.
+ * @flb: The FLB; its ops and compatible string must be set.
+ *
+ * An FLB may serve several handlers. Files @fh preserves from now on depend
+ * on @flb.
+ *
+ * Context: Process context. Takes luo_register_rwlock for write.
+ * Return: 0; -EOPNOTSUPP if live update is off; -EINVAL for missing ops or
+ * a bad compatible string; -ENOENT if @fh is not registered; -EEXIST if
+ * @flb is attached to @fh already or another FLB has its compatible
+ * string; -ENOMEM.
+ */
+int liveupdate_register_flb(struct liveupdate_file_handler *fh,
+			    struct liveupdate_flb *flb)
+{
+	struct luo_flb_link *link;
+	int err = -ENOENT;
+
+	if (!liveupdate_enabled())
+		return -EOPNOTSUPP;
+	link = luo_flb_link_new(flb);
+	if (IS_ERR(link))
+		return PTR_ERR(link);
+
+	scoped_guard(rwsem_write, &luo_register_rwlock) {
+		if (__luo_file_handler_registered(fh))
+			err = __luo_flb_attach(fh, link);
+	}
+	if (err)
+		luo_flb_link_free(link);
+	return err;
+}
+EXPORT_SYMBOL_GPL(liveupdate_register_flb);
+
+/**
+ * liveupdate_unregister_flb - Detach an FLB from a file handler.
+ * @fh:  The file handler.
+ * @flb: The FLB.
+ *
+ * Files preserved before keep their dependency on @flb until they are
+ * unpreserved or finished.
+ *
+ * Context: Process context. Takes luo_register_rwlock for write.
+ */
+void liveupdate_unregister_flb(struct liveupdate_file_handler *fh,
+			       struct liveupdate_flb *flb)
+{
+	if (!liveupdate_enabled())
+		return;
+
+	guard(rwsem_write)(&luo_register_rwlock);
+	if (__luo_file_handler_registered(fh))
+		__luo_flb_detach(fh, flb);
+}
+EXPORT_SYMBOL_GPL(liveupdate_unregister_flb);
+
+/**
+ * __luo_file_show_registry - List the handlers (debugfs).
  * @m: Where to print.
  *
  * Context: luo_register_rwlock held.
  */
-void luo_file_show_registry(struct seq_file *m)
+void __luo_file_show_registry(struct seq_file *m)
 {
 	struct liveupdate_file_handler *fh;
 
@@ -237,7 +295,7 @@ void luo_file_set_init(struct luo_file_set *fs)
 }
 
 /* The first handler, in registration order, that can preserve @file. */
-static struct liveupdate_file_handler *luo_file_handler_for(struct file *file)
+static struct liveupdate_file_handler *__luo_file_handler_for(struct file *file)
 {
 	struct liveupdate_file_handler *fh;
 
@@ -258,10 +316,10 @@ static int luo_file_bind(struct luo_file *lf)
 	int err;
 
 	guard(rwsem_read)(&luo_register_rwlock);
-	fh = luo_file_handler_for(lf->file);
+	fh = __luo_file_handler_for(lf->file);
 	if (!fh || !try_module_get(fh->ops->owner))
 		return -ENOENT;
-	err = luo_flb_file_preserve(fh, &lf->deps);
+	err = __luo_flb_file_preserve(fh, &lf->deps);
 	if (err) {
 		module_put(fh->ops->owner);
 		return err;
@@ -277,10 +335,10 @@ static int luo_file_bind_incoming(struct luo_file *lf, const char *compatible)
 	int err;
 
 	guard(rwsem_read)(&luo_register_rwlock);
-	fh = luo_file_handler_find(compatible);
+	fh = __luo_file_handler_find(compatible);
 	if (!fh || !try_module_get(fh->ops->owner))
 		return -ENOENT;
-	err = luo_flb_file_deserialize(fh, &lf->deps);
+	err = __luo_flb_file_deserialize(fh, &lf->deps);
 	if (err) {
 		module_put(fh->ops->owner);
 		return err;
@@ -367,7 +425,7 @@ err_free:
 }
 
 /* Drop a file from its set; whatever the handler kept is dealt with. */
-static void luo_file_free(struct luo_file_set *fs, struct luo_file *lf)
+static void __luo_file_free(struct luo_file_set *fs, struct luo_file *lf)
 {
 	lockdep_assert_held(&fs->lock);
 	/* Only if it is this file's: an incoming file may have no id. */
@@ -401,7 +459,7 @@ void luo_file_unpreserve_all(struct luo_file_set *fs)
 		luo_file_args(lf, &args);
 		lf->fh->ops->unpreserve(&args);
 		luo_flb_file_unpreserve(&lf->deps);
-		luo_file_free(fs, lf);
+		__luo_file_free(fs, lf);
 	}
 	kho_block_set_shrink(&fs->blocks, 0);
 }
@@ -615,7 +673,7 @@ void luo_file_discard_all(struct luo_file_set *fs)
 	lockdep_assert_held(&fs->lock);
 	list_for_each_entry_safe(lf, tmp, &fs->files, list) {
 		luo_flb_file_discard(&lf->deps);
-		luo_file_free(fs, lf);
+		__luo_file_free(fs, lf);
 	}
 }
 
@@ -689,7 +747,11 @@ int luo_file_finish_all(struct luo_file_set *fs)
 		luo_file_args(lf, &args);
 		lf->fh->ops->finish(&args);
 		luo_flb_file_finish(&lf->deps);
-		luo_file_free(fs, lf);
+		__luo_file_free(fs, lf);
 	}
 	return 0;
 }
+
+#ifdef CONFIG_LIVEUPDATE_KUNIT_TEST
+#include "tests/luo_file-kunit.h"
+#endif

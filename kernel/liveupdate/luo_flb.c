@@ -63,6 +63,38 @@
 	 sizeof(struct luo_flb_ser))
 
 /**
+ * struct luo_flb_incoming - An FLB as the previous kernel handed it over.
+ * @name:     Its compatible string.
+ * @data:     Its handle.
+ * @lock:     Serialises its callbacks and the fields below; only held
+ *            inside LUO's functions, never across a get and its put.
+ * @key:      The lockdep class of @lock, one per FLB.
+ * @users:    Rebuilt files that depend on it and have not finished.
+ * @gets:     References from liveupdate_flb_get_incoming() not yet put.
+ * @obj:      What retrieve made of @data.
+ * @status:   0 before retrieve, 1 after a successful one, or its errno.
+ * @finish_pending: The last file that depended on it finished; it finishes
+ *            once @gets is zero.
+ * @finished: Its finish ran: it is gone.
+ * @owner:    The module LUO holds a reference on for it.
+ * @pinned:   Whether LUO holds that reference.
+ */
+struct luo_flb_incoming {
+	char name[LIVEUPDATE_FLB_COMPAT_LENGTH];
+	u64 data;
+	struct mutex lock;		/* see @lock above */
+	struct lock_class_key key;
+	long users;
+	long gets;
+	void *obj;
+	int status;
+	bool finish_pending;
+	bool finished;
+	struct module *owner;
+	bool pinned;
+};
+
+/**
  * struct luo_flb_link - One FLB attached to one handler.
  * @node: In the handler's flb_list.
  * @flb:  The FLB.
@@ -132,7 +164,7 @@ static struct luo_flb_incoming *luo_flb_incoming_find(const char *compatible)
 	return NULL;
 }
 
-static struct liveupdate_flb *luo_flb_find(const char *compatible)
+static struct liveupdate_flb *__luo_flb_find(const char *compatible)
 {
 	struct luo_flb_private *priv;
 
@@ -150,22 +182,61 @@ static bool luo_flb_ops_valid(const struct liveupdate_flb_ops *ops)
 	       ops->finish;
 }
 
-/* Attach @flb to @fh through @link. */
-static int __luo_flb_attach(struct liveupdate_file_handler *fh,
-			    struct liveupdate_flb *flb,
-			    struct luo_flb_link *link)
+/**
+ * luo_flb_link_new - Check an FLB and prepare its attachment to a handler.
+ * @flb: The FLB; its ops and compatible string must be set.
+ *
+ * Context: Process context.
+ * Return: the link for __luo_flb_attach(); ERR_PTR(-EINVAL) for missing
+ * ops (a caller's bug, with a warning) or a bad compatible string;
+ * ERR_PTR(-ENOMEM).
+ */
+struct luo_flb_link *luo_flb_link_new(struct liveupdate_flb *flb)
 {
+	struct luo_flb_link *link;
+
+	/* Like upstream: an FLB without its callbacks is a caller's bug. */
+	if (WARN_ON(!luo_flb_ops_valid(flb->ops)) ||
+	    !luo_ser_string_valid(flb->compatible, sizeof(flb->compatible)))
+		return ERR_PTR(-EINVAL);
+	link = kzalloc_obj(*link);
+	if (!link)
+		return ERR_PTR(-ENOMEM);
+	link->flb = flb;
+	return link;
+}
+
+/**
+ * luo_flb_link_free - Free a link that was not attached.
+ * @link: What luo_flb_link_new() returned.
+ */
+void luo_flb_link_free(struct luo_flb_link *link)
+{
+	kfree(link);
+}
+
+/**
+ * __luo_flb_attach - Attach an FLB to a registered handler.
+ * @fh:   The handler.
+ * @link: What luo_flb_link_new() returned for the FLB; attached on
+ *        success, the caller's to free on failure.
+ *
+ * Context: luo_register_rwlock held for write; @fh is registered.
+ * Return: 0, or -EEXIST if the FLB is attached to @fh already or another
+ * FLB has its compatible string.
+ */
+int __luo_flb_attach(struct liveupdate_file_handler *fh,
+		     struct luo_flb_link *link)
+{
+	struct liveupdate_flb *flb = link->flb, *other;
 	struct luo_flb_private *priv = luo_flb_private(flb);
-	struct liveupdate_flb *other;
 	struct luo_flb_link *it;
 
 	lockdep_assert_held_write(&luo_register_rwlock);
-	if (!luo_file_handler_registered(fh))
-		return -ENOENT;
 	list_for_each_entry(it, &ACCESS_PRIVATE(fh, flb_list), node)
 		if (it->flb == flb)
 			return -EEXIST;
-	other = luo_flb_find(flb->compatible);
+	other = __luo_flb_find(flb->compatible);
 	if (other && other != flb)
 		return -EEXIST;
 
@@ -175,46 +246,7 @@ static int __luo_flb_attach(struct liveupdate_file_handler *fh,
 	return 0;
 }
 
-/**
- * liveupdate_register_flb - Attach an FLB to a file handler.
- * @fh:  A registered file handler.
- * @flb: The FLB; its ops and compatible string must be set.
- *
- * An FLB may serve several handlers. Files @fh preserves from now on depend
- * on @flb.
- *
- * Context: Process context. Takes luo_register_rwlock for write.
- * Return: 0; -EOPNOTSUPP if live update is off; -EINVAL for missing ops or
- * a bad compatible string; -ENOENT if @fh is not registered; -EEXIST if
- * @flb is attached to @fh already or another FLB has its compatible
- * string; -ENOMEM.
- */
-int liveupdate_register_flb(struct liveupdate_file_handler *fh,
-			    struct liveupdate_flb *flb)
-{
-	struct luo_flb_link *link;
-	int err;
-
-	if (!liveupdate_enabled())
-		return -EOPNOTSUPP;
-	/* Like upstream: an FLB without its callbacks is a caller's bug. */
-	if (WARN_ON(!luo_flb_ops_valid(flb->ops)) ||
-	    !luo_ser_string_valid(flb->compatible, sizeof(flb->compatible)))
-		return -EINVAL;
-	link = kzalloc_obj(*link);
-	if (!link)
-		return -ENOMEM;
-	link->flb = flb;
-
-	scoped_guard(rwsem_write, &luo_register_rwlock)
-		err = __luo_flb_attach(fh, flb, link);
-	if (err)
-		kfree(link);
-	return err;
-}
-EXPORT_SYMBOL_GPL(liveupdate_register_flb);
-
-static void luo_flb_unlink(struct luo_flb_link *link)
+static void __luo_flb_unlink(struct luo_flb_link *link)
 {
 	struct luo_flb_private *priv = luo_flb_private(link->flb);
 
@@ -226,53 +258,44 @@ static void luo_flb_unlink(struct luo_flb_link *link)
 }
 
 /**
- * liveupdate_unregister_flb - Detach an FLB from a file handler.
- * @fh:  The file handler.
- * @flb: The FLB.
+ * __luo_flb_detach - Detach an FLB from a registered handler.
+ * @fh:  The handler.
+ * @flb: The FLB; nothing happens if it is not attached to @fh.
  *
- * Files preserved before keep their dependency on @flb until they are
- * unpreserved or finished.
- *
- * Context: Process context. Takes luo_register_rwlock for write.
+ * Context: luo_register_rwlock held for write; @fh is registered.
  */
-void liveupdate_unregister_flb(struct liveupdate_file_handler *fh,
-			       struct liveupdate_flb *flb)
+void __luo_flb_detach(struct liveupdate_file_handler *fh,
+		      struct liveupdate_flb *flb)
 {
 	struct luo_flb_link *link;
 
-	if (!liveupdate_enabled())
-		return;
-
-	guard(rwsem_write)(&luo_register_rwlock);
-	if (!luo_file_handler_registered(fh))
-		return;
+	lockdep_assert_held_write(&luo_register_rwlock);
 	list_for_each_entry(link, &ACCESS_PRIVATE(fh, flb_list), node) {
 		if (link->flb == flb) {
-			luo_flb_unlink(link);
+			__luo_flb_unlink(link);
 			return;
 		}
 	}
 }
-EXPORT_SYMBOL_GPL(liveupdate_unregister_flb);
 
 /**
- * luo_flb_unregister_all - Detach every FLB from a handler.
+ * __luo_flb_detach_all - Detach every FLB from a handler.
  * @fh: The handler being unregistered.
  *
  * Context: luo_register_rwlock held for write.
  */
-void luo_flb_unregister_all(struct liveupdate_file_handler *fh)
+void __luo_flb_detach_all(struct liveupdate_file_handler *fh)
 {
 	struct luo_flb_link *link, *tmp;
 
 	lockdep_assert_held_write(&luo_register_rwlock);
 	list_for_each_entry_safe(link, tmp, &ACCESS_PRIVATE(fh, flb_list), node)
-		luo_flb_unlink(link);
+		__luo_flb_unlink(link);
 }
 
 /* Collect the FLBs attached to @fh. */
-static int luo_flb_deps_init(struct liveupdate_file_handler *fh,
-			     struct luo_flb_deps *deps, bool incoming)
+static int __luo_flb_deps_init(struct liveupdate_file_handler *fh,
+			       struct luo_flb_deps *deps, bool incoming)
 {
 	struct luo_flb_link *link;
 	unsigned int n = 0;
@@ -296,8 +319,8 @@ static int luo_flb_deps_init(struct liveupdate_file_handler *fh,
 }
 
 /* Drop one reference on an outgoing FLB: unpreserve it after the last. */
-static void luo_flb_out_drop(struct liveupdate_flb *flb,
-			     struct luo_flb_private *priv)
+static void __luo_flb_out_drop(struct liveupdate_flb *flb,
+			       struct luo_flb_private *priv)
 {
 	struct liveupdate_flb_op_args args = { .flb = flb };
 
@@ -351,11 +374,11 @@ static void luo_flb_put_out(struct liveupdate_flb *flb)
 		guard(mutex)(&luo_flb_active_lock);
 		list_del_init(&priv->active);
 	}
-	luo_flb_out_drop(flb, priv);
+	__luo_flb_out_drop(flb, priv);
 }
 
 /**
- * luo_flb_file_preserve - A file of @fh is being preserved.
+ * __luo_flb_file_preserve - A file of @fh is being preserved.
  * @fh:   Its handler.
  * @deps: Out: the FLBs it now depends on.
  *
@@ -363,14 +386,14 @@ static void luo_flb_put_out(struct liveupdate_flb *flb)
  * Return: 0, -ENOMEM, -ENODEV if an FLB's module is going away, or what an
  * FLB's preserve returned (nothing is left taken).
  */
-int luo_flb_file_preserve(struct liveupdate_file_handler *fh,
-			  struct luo_flb_deps *deps)
+int __luo_flb_file_preserve(struct liveupdate_file_handler *fh,
+			    struct luo_flb_deps *deps)
 {
 	unsigned int i;
 	int err;
 
 	lockdep_assert_held(&luo_register_rwlock);
-	err = luo_flb_deps_init(fh, deps, false);
+	err = __luo_flb_deps_init(fh, deps, false);
 	if (err)
 		return err;
 	for (i = 0; i < deps->count; i++) {
@@ -404,7 +427,7 @@ void luo_flb_file_unpreserve(struct luo_flb_deps *deps)
 }
 
 /* Hold @owner for an incoming FLB until it finishes; @owner is live. */
-static void luo_flb_in_pin(struct luo_flb_incoming *in, struct module *owner)
+static void __luo_flb_in_pin(struct luo_flb_incoming *in, struct module *owner)
 {
 	lockdep_assert_held(&in->lock);
 	if (in->pinned)
@@ -414,7 +437,7 @@ static void luo_flb_in_pin(struct luo_flb_incoming *in, struct module *owner)
 	in->pinned = true;
 }
 
-static void luo_flb_in_unpin(struct luo_flb_incoming *in)
+static void __luo_flb_in_unpin(struct luo_flb_incoming *in)
 {
 	lockdep_assert_held(&in->lock);
 	if (!in->pinned)
@@ -424,15 +447,15 @@ static void luo_flb_in_unpin(struct luo_flb_incoming *in)
 }
 
 /**
- * luo_flb_file_deserialize - A file of @fh is rebuilt in the new kernel.
+ * __luo_flb_file_deserialize - A file of @fh is rebuilt in the new kernel.
  * @fh:   Its handler.
  * @deps: Out: the incoming FLBs it depends on.
  *
  * Context: Process context, luo_register_rwlock held.
  * Return: 0, -ENOMEM, or -ENOENT if an FLB's module is going away.
  */
-int luo_flb_file_deserialize(struct liveupdate_file_handler *fh,
-			     struct luo_flb_deps *deps)
+int __luo_flb_file_deserialize(struct liveupdate_file_handler *fh,
+			       struct luo_flb_deps *deps)
 {
 	struct luo_flb_incoming *in;
 	struct module *owner;
@@ -440,7 +463,7 @@ int luo_flb_file_deserialize(struct liveupdate_file_handler *fh,
 	int err;
 
 	lockdep_assert_held(&luo_register_rwlock);
-	err = luo_flb_deps_init(fh, deps, true);
+	err = __luo_flb_deps_init(fh, deps, true);
 	if (err)
 		return err;
 	for (i = 0; i < deps->count; i++) {
@@ -452,7 +475,7 @@ int luo_flb_file_deserialize(struct liveupdate_file_handler *fh,
 		}
 		in = luo_flb_incoming_find(deps->flbs[i]->compatible);
 		scoped_guard(mutex, &in->lock) {
-			luo_flb_in_pin(in, owner);
+			__luo_flb_in_pin(in, owner);
 			in->users++;
 		}
 		module_put(owner);
@@ -461,8 +484,8 @@ int luo_flb_file_deserialize(struct liveupdate_file_handler *fh,
 }
 
 /* Run retrieve once; its result is remembered. @flb's module is live. */
-static void luo_flb_retrieve(struct luo_flb_incoming *in,
-			     struct liveupdate_flb *flb)
+static void __luo_flb_retrieve(struct luo_flb_incoming *in,
+			       struct liveupdate_flb *flb)
 {
 	struct liveupdate_flb_op_args args = { .flb = flb, .data = in->data };
 	int err;
@@ -479,22 +502,22 @@ static void luo_flb_retrieve(struct luo_flb_incoming *in,
 	}
 	in->obj = args.obj;
 	in->status = 1;
-	luo_flb_in_pin(in, flb->ops->owner);
+	__luo_flb_in_pin(in, flb->ops->owner);
 }
 
 /*
  * Finish an incoming FLB once its last file has finished and nobody holds
  * a reference from liveupdate_flb_get_incoming().
  */
-static void luo_flb_in_try_finish(struct luo_flb_incoming *in,
-				  struct liveupdate_flb *flb)
+static void __luo_flb_in_try_finish(struct luo_flb_incoming *in,
+				    struct liveupdate_flb *flb)
 {
 	struct liveupdate_flb_op_args args = { .flb = flb };
 
 	lockdep_assert_held(&in->lock);
 	if (!in->finish_pending || in->gets || in->finished)
 		return;
-	luo_flb_retrieve(in, flb);
+	__luo_flb_retrieve(in, flb);
 	if (in->status > 0) {
 		args.data = in->data;
 		args.obj = in->obj;
@@ -502,7 +525,7 @@ static void luo_flb_in_try_finish(struct luo_flb_incoming *in,
 	}
 	in->obj = NULL;
 	in->finished = true;
-	luo_flb_in_unpin(in);
+	__luo_flb_in_unpin(in);
 }
 
 /* A rebuilt file that depends on @flb is finished or forgotten. */
@@ -515,10 +538,10 @@ static void luo_flb_put_in(struct liveupdate_flb *flb, bool finish)
 		return;
 	if (finish) {
 		in->finish_pending = true;
-		luo_flb_in_try_finish(in, flb);
+		__luo_flb_in_try_finish(in, flb);
 	} else if (in->status <= 0 && !in->gets) {
 		/* Nothing was retrieved: the module may go. */
-		luo_flb_in_unpin(in);
+		__luo_flb_in_unpin(in);
 	}
 }
 
@@ -557,7 +580,7 @@ static int luo_flb_in_get(struct luo_flb_incoming *in,
 	guard(mutex)(&in->lock);
 	if (in->finished)
 		return -ENOENT;
-	luo_flb_retrieve(in, flb);
+	__luo_flb_retrieve(in, flb);
 	if (in->status < 0)
 		return in->status;
 	in->gets++;
@@ -619,7 +642,7 @@ void liveupdate_flb_put_incoming(struct liveupdate_flb *flb)
 	if (WARN_ON_ONCE(in->gets <= 0))
 		return;
 	in->gets--;
-	luo_flb_in_try_finish(in, flb);
+	__luo_flb_in_try_finish(in, flb);
 }
 EXPORT_SYMBOL_GPL(liveupdate_flb_put_incoming);
 
@@ -664,7 +687,7 @@ void liveupdate_flb_put_outgoing(struct liveupdate_flb *flb)
 	struct luo_flb_private *priv = luo_flb_private(flb);
 
 	guard(mutex)(&priv->lock);
-	luo_flb_out_drop(flb, priv);
+	__luo_flb_out_drop(flb, priv);
 }
 EXPORT_SYMBOL_GPL(liveupdate_flb_put_outgoing);
 
@@ -727,8 +750,9 @@ int luo_flb_serialize(u64 *flbs_pa)
  * Return: 0; -EINVAL if the page is not preserved memory, its counts are
  * out of bounds, or a name is empty, unterminated or repeated; -ENOMEM.
  */
-int luo_flb_parse(struct luo_ser_reader *r, u64 flbs_pa,
-		  struct luo_flb_incoming **flbsp, unsigned int *countp)
+static int luo_flb_parse(struct luo_ser_reader *r, u64 flbs_pa,
+			 struct luo_flb_incoming **flbsp,
+			 unsigned int *countp)
 {
 	const struct luo_flb_header_ser *hdr;
 	const struct luo_flb_ser *entry;
@@ -802,12 +826,12 @@ int luo_flb_parse_incoming(struct luo_ser_reader *r, u64 flbs_pa)
 }
 
 /**
- * luo_flb_show_registry - List the FLBs (debugfs).
+ * __luo_flb_show_registry - List the FLBs (debugfs).
  * @m: Where to print.
  *
  * Context: luo_register_rwlock held.
  */
-void luo_flb_show_registry(struct seq_file *m)
+void __luo_flb_show_registry(struct seq_file *m)
 {
 	struct luo_flb_private *priv;
 
@@ -817,3 +841,7 @@ void luo_flb_show_registry(struct seq_file *m)
 			   luo_flb_of(priv)->compatible, priv->handlers,
 			   READ_ONCE(priv->users));
 }
+
+#ifdef CONFIG_LIVEUPDATE_KUNIT_TEST
+#include "tests/luo_flb-kunit.h"
+#endif

@@ -15,6 +15,25 @@ struct file;
 struct seq_file;
 
 /*
+ * Layers, top first. A file calls only into the files below it; what they
+ * share upwards is data declared here (the locks luo_core.c owns), never
+ * a call.
+ *
+ *  luo_core.c     boot, /dev/liveupdate, liveupdate_reboot(), debugfs
+ *  luo_session.c  sessions, their fds, the ioctl dispatcher of both kinds
+ *                 of fd
+ *  luo_file.c     the files of a session; the registry of file handlers,
+ *                 and which FLBs serve a handler (the public FLB attach
+ *                 and detach)
+ *  luo_flb.c      FLBs: their state across the live update, get and put
+ *  luo_ser.c      whether LUO is on; the handover format: the reader of
+ *                 the previous kernel's memory, chain walks, string checks
+ *
+ * luo_corrupt.c (a test hook, called by luo_core.c) and the KUnit tests
+ * (tests/, included at the end of the file they test) stand aside.
+ */
+
+/*
  * Lock hierarchy, outermost first. A lock may be taken while holding only
  * locks above it.
  *
@@ -40,6 +59,14 @@ struct seq_file;
  *
  * luo_file_ids (an xarray of every file preserved in any session) uses
  * its own internal lock only.
+ *
+ * Names follow XArray's convention: __name() expects its caller to hold
+ * the lock that name(), or the public function it serves, takes; it says
+ * which in its Context: line and asserts it. Two sets of functions run
+ * under one lock as a whole, said once here instead of by prefix: the
+ * file-set functions (luo_file_*()) under the owning session's
+ * luo_file_set.lock, and what liveupdate_reboot() calls under
+ * luo_state_rwsem held for write.
  */
 extern struct rw_semaphore luo_state_rwsem;
 extern struct rw_semaphore luo_register_rwlock;
@@ -74,33 +101,6 @@ static inline void luo_block_set_rewind(struct kho_block_set *bs)
 }
 
 /**
- * struct luo_ucmd - One ioctl call, as the handlers see it.
- * @file:      The file descriptor the ioctl came on.
- * @ubuffer:   The user's struct.
- * @user_size: Its size, as the user gave it.
- * @cmd:       The kernel's copy of the struct, zero-extended.
- * @size:      Size of the kernel's struct.
- */
-struct luo_ucmd {
-	struct file *file;
-	void __user *ubuffer;
-	u32 user_size;
-	void *cmd;
-	size_t size;
-};
-
-/* The kinds of file an ioctl may come on; a command accepts a mask. */
-#define LUO_FD_DEVICE		BIT(0)
-#define LUO_FD_OUTGOING		BIT(1)
-#define LUO_FD_INCOMING		BIT(2)
-#define LUO_FD_SESSION		(LUO_FD_OUTGOING | LUO_FD_INCOMING)
-
-int luo_ucmd_respond(struct luo_ucmd *ucmd);
-long luo_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
-	       unsigned int kind);
-bool luo_frozen(void);
-
-/**
  * struct luo_ser_reader - Access to memory from the previous kernel.
  * @map:     Return the page at @pa, or NULL if @pa is not a page the
  *           previous kernel preserved (or it was given back already).
@@ -122,6 +122,7 @@ struct luo_ser_reader {
 };
 
 /* The handover format (luo_ser.c), the bottom layer. */
+void luo_disable(void);
 void luo_ser_reader_init(struct luo_ser_reader *r,
 			 const void *(*map)(struct luo_ser_reader *r, u64 pa),
 			 void (*release)(struct luo_ser_reader *r, u64 pa));
@@ -135,19 +136,20 @@ typedef int (*luo_chain_fn)(const void *entry, void *arg);
 long luo_chain_walk(struct luo_ser_reader *r, u64 head_pa, size_t entry_size,
 		    luo_chain_fn fn, void *arg);
 
-/* Sessions (luo_session.c). */
+/* Sessions and the ioctl dispatcher of both kinds of fd (luo_session.c). */
+/* The kinds of file an ioctl may come on; a command accepts a mask. */
+#define LUO_FD_DEVICE		BIT(0)
+#define LUO_FD_OUTGOING		BIT(1)
+#define LUO_FD_INCOMING		BIT(2)
+#define LUO_FD_SESSION		(LUO_FD_OUTGOING | LUO_FD_INCOMING)
+long luo_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
+	       unsigned int kind);
 int luo_session_init(void);
-int luo_session_create(struct luo_ucmd *ucmd);
-int luo_session_retrieve(struct luo_ucmd *ucmd);
-int luo_session_preserve_fd(struct luo_ucmd *ucmd);
-int luo_session_retrieve_fd(struct luo_ucmd *ucmd);
-int luo_session_finish(struct luo_ucmd *ucmd);
-int luo_session_get_name(struct luo_ucmd *ucmd);
 int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files);
 void luo_session_unfreeze(void);
+bool luo_session_frozen(void);
 int luo_session_deserialize(struct luo_ser_reader *r, u64 sessions_pa);
 int luo_session_check_claimed(void);
-bool luo_session_name_valid(const u8 *name);
 
 /**
  * struct luo_file_set - The files of one session.
@@ -184,8 +186,7 @@ void luo_file_discard_all(struct luo_file_set *fs);
 int luo_file_bind_pending(struct luo_file_set *fs);
 int luo_file_retrieve(struct luo_file_set *fs, u64 token, struct file **filep);
 int luo_file_finish_all(struct luo_file_set *fs);
-bool luo_file_handler_registered(struct liveupdate_file_handler *fh);
-void luo_file_show_registry(struct seq_file *m);
+void __luo_file_show_registry(struct seq_file *m);
 
 /**
  * struct luo_flb_deps - The FLBs one preserved file depends on.
@@ -199,53 +200,26 @@ struct luo_flb_deps {
 };
 
 /* FLBs (luo_flb.c). */
-int luo_flb_file_preserve(struct liveupdate_file_handler *fh,
-			  struct luo_flb_deps *deps);
+int __luo_flb_file_preserve(struct liveupdate_file_handler *fh,
+			    struct luo_flb_deps *deps);
 void luo_flb_file_unpreserve(struct luo_flb_deps *deps);
-int luo_flb_file_deserialize(struct liveupdate_file_handler *fh,
-			     struct luo_flb_deps *deps);
+int __luo_flb_file_deserialize(struct liveupdate_file_handler *fh,
+			       struct luo_flb_deps *deps);
 void luo_flb_file_finish(struct luo_flb_deps *deps);
 void luo_flb_file_discard(struct luo_flb_deps *deps);
-void luo_flb_unregister_all(struct liveupdate_file_handler *fh);
+struct luo_flb_link;
+struct luo_flb_link *luo_flb_link_new(struct liveupdate_flb *flb);
+void luo_flb_link_free(struct luo_flb_link *link);
+int __luo_flb_attach(struct liveupdate_file_handler *fh,
+		     struct luo_flb_link *link);
+void __luo_flb_detach(struct liveupdate_file_handler *fh,
+		      struct liveupdate_flb *flb);
+void __luo_flb_detach_all(struct liveupdate_file_handler *fh);
 int luo_flb_outgoing_init(void);
 int luo_flb_serialize(u64 *flbs_pa);
 
-/**
- * struct luo_flb_incoming - An FLB as the previous kernel handed it over.
- * @name:     Its compatible string.
- * @data:     Its handle.
- * @lock:     Serialises its callbacks and the fields below; only held
- *            inside LUO's functions, never across a get and its put.
- * @key:      The lockdep class of @lock, one per FLB.
- * @users:    Rebuilt files that depend on it and have not finished.
- * @gets:     References from liveupdate_flb_get_incoming() not yet put.
- * @obj:      What retrieve made of @data.
- * @status:   0 before retrieve, 1 after a successful one, or its errno.
- * @finish_pending: The last file that depended on it finished; it finishes
- *            once @gets is zero.
- * @finished: Its finish ran: it is gone.
- * @owner:    The module LUO holds a reference on for it.
- * @pinned:   Whether LUO holds that reference.
- */
-struct luo_flb_incoming {
-	char name[LIVEUPDATE_FLB_COMPAT_LENGTH];
-	u64 data;
-	struct mutex lock;		/* see @lock above */
-	struct lock_class_key key;
-	long users;
-	long gets;
-	void *obj;
-	int status;
-	bool finish_pending;
-	bool finished;
-	struct module *owner;
-	bool pinned;
-};
-
-int luo_flb_parse(struct luo_ser_reader *r, u64 flbs_pa,
-		  struct luo_flb_incoming **flbsp, unsigned int *countp);
 int luo_flb_parse_incoming(struct luo_ser_reader *r, u64 flbs_pa);
-void luo_flb_show_registry(struct seq_file *m);
+void __luo_flb_show_registry(struct seq_file *m);
 
 #ifdef CONFIG_LIVEUPDATE_TEST
 void liveupdate_test_register(struct liveupdate_file_handler *fh);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Live Update Orchestrator: reading what the previous kernel handed over.
+ * Live Update Orchestrator: the bottom layer. Whether LUO is on at all, and
+ * reading what the previous kernel handed over.
  */
 
 /**
@@ -30,6 +31,7 @@
 
 #define pr_fmt(fmt) "liveupdate: " fmt
 
+#include <linux/init.h>
 #include <linux/io.h>
 #include <linux/kexec_handover.h>
 #include <linux/memory_hotplug.h>
@@ -39,6 +41,38 @@
 #include <linux/xarray.h>
 
 #include "luo_internal.h"
+
+/* liveupdate=on; cleared at boot if LUO cannot work. */
+static bool luo_enabled __read_mostly;
+
+static int __init luo_parse_param(char *buf)
+{
+	return kstrtobool(buf, &luo_enabled);
+}
+early_param("liveupdate", luo_parse_param);
+
+/**
+ * liveupdate_enabled - Whether the Live Update Orchestrator is on.
+ *
+ * Context: Any context.
+ * Return: true if ``liveupdate=on`` was given, KHO is enabled, and LUO
+ * could prepare the handover at boot.
+ */
+bool liveupdate_enabled(void)
+{
+	return luo_enabled;
+}
+EXPORT_SYMBOL_GPL(liveupdate_enabled);
+
+/**
+ * luo_disable - Turn LUO off for this boot.
+ *
+ * Context: Boot (initcalls), before /dev/liveupdate exists.
+ */
+void luo_disable(void)
+{
+	luo_enabled = false;
+}
 
 /*
  * How KHO marks a page it preserved, in page->private, until the page is
@@ -275,3 +309,7 @@ long luo_chain_walk(struct luo_ser_reader *r, u64 head_pa, size_t entry_size,
 	kfree(blocks);
 	return err ? err : total;
 }
+
+#ifdef CONFIG_LIVEUPDATE_KUNIT_TEST
+#include "tests/luo_ser-kunit.h"
+#endif

@@ -32,6 +32,11 @@
  * outgoing session does the same for its files: the live update itself
  * allocates nothing, and walks every session and file twice (once to
  * freeze them all, once to write them out).
+ *
+ * Every command of LUO's uAPI is a session command, so the one ioctl
+ * dispatcher, for ``/dev/liveupdate`` and for session fds alike, is here:
+ * a table keyed by command number gives each command's handler, the sizes
+ * of its struct and the kinds of fd it accepts, checked once.
  */
 
 #define pr_fmt(fmt) "liveupdate: " fmt
@@ -44,6 +49,7 @@
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 
 #include "luo_internal.h"
 
@@ -102,6 +108,12 @@ static struct luo_session_set luo_outgoing = {
 				     sizeof(struct luo_session_ser)),
 };
 
+/*
+ * Set once the live update has serialized the sessions: from then on they
+ * belong to it, and every ioctl fails. Under luo_state_rwsem.
+ */
+static bool luo_frozen;
+
 static struct luo_session_set luo_incoming = {
 	.lock		= __MUTEX_INITIALIZER(luo_incoming.lock),
 	.list		= LIST_HEAD_INIT(luo_incoming.list),
@@ -134,7 +146,7 @@ int luo_session_init(void)
  * Context: Any context.
  * Return: true if @name is 1 to 63 bytes followed by a NUL.
  */
-bool luo_session_name_valid(const u8 *name)
+static bool luo_session_name_valid(const u8 *name)
 {
 	return luo_ser_string_valid(name, LIVEUPDATE_SESSION_NAME_LENGTH);
 }
@@ -159,8 +171,8 @@ static void luo_session_free(struct luo_session *session)
 }
 
 /* Add @session to @set; an outgoing set grows its chain first. */
-static int luo_session_insert(struct luo_session_set *set,
-			      struct luo_session *session)
+static int __luo_session_insert(struct luo_session_set *set,
+				struct luo_session *session)
 {
 	int err;
 
@@ -183,7 +195,7 @@ static int luo_session_insert(struct luo_session_set *set,
 	return 0;
 }
 
-static void luo_session_remove(struct luo_session *session)
+static void __luo_session_remove(struct luo_session *session)
 {
 	struct luo_session_set *set = session->set;
 
@@ -195,8 +207,8 @@ static void luo_session_remove(struct luo_session *session)
 		kho_block_set_shrink(&set->blocks, set->count);
 }
 
-static struct luo_session *luo_session_find(struct luo_session_set *set,
-					    const u8 *name)
+static struct luo_session *__luo_session_find(struct luo_session_set *set,
+					      const u8 *name)
 {
 	char key[LIVEUPDATE_SESSION_NAME_LENGTH];
 
@@ -211,7 +223,7 @@ static void luo_session_destroy(struct luo_session *session)
 	scoped_guard(mutex, &session->files.lock)
 		luo_file_unpreserve_all(&session->files);
 	scoped_guard(mutex, &luo_outgoing.lock)
-		luo_session_remove(session);
+		__luo_session_remove(session);
 	luo_session_free(session);
 }
 
@@ -236,8 +248,41 @@ static void luo_session_close_incoming(struct luo_session *session)
 			session->name, ERR_PTR(err));
 		return;
 	}
-	luo_session_remove(session);
+	__luo_session_remove(session);
 	luo_session_free(session);
+}
+
+/**
+ * struct luo_ucmd - One ioctl call, as the handlers see it.
+ * @file:      The file descriptor the ioctl came on.
+ * @ubuffer:   The user's struct.
+ * @user_size: Its size, as the user gave it.
+ * @cmd:       The kernel's copy of the struct, zero-extended.
+ * @size:      Size of the kernel's struct.
+ */
+struct luo_ucmd {
+	struct file *file;
+	void __user *ubuffer;
+	u32 user_size;
+	void *cmd;
+	size_t size;
+};
+
+/**
+ * luo_ucmd_respond - Copy an ioctl's struct back to userspace.
+ * @ucmd: The call.
+ *
+ * Copies as much as both sides know of the struct.
+ *
+ * Context: Process context.
+ * Return: 0, or -EFAULT.
+ */
+static int luo_ucmd_respond(struct luo_ucmd *ucmd)
+{
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min_t(size_t, ucmd->size, ucmd->user_size)))
+		return -EFAULT;
+	return 0;
 }
 
 static int luo_session_release(struct inode *inode, struct file *file)
@@ -246,7 +291,7 @@ static int luo_session_release(struct inode *inode, struct file *file)
 
 	guard(rwsem_read)(&luo_state_rwsem);
 	/* Once frozen, the sessions belong to the live update. */
-	if (luo_frozen())
+	if (luo_frozen)
 		return 0;
 	if (session->set->incoming)
 		luo_session_close_incoming(session);
@@ -312,7 +357,7 @@ err_put_fd:
  * Return: 0, -EINVAL for a bad name, -EEXIST for a name in use, -ENOMEM,
  * or -EMFILE.
  */
-int luo_session_create(struct luo_ucmd *ucmd)
+static int luo_session_create(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_ioctl_create_session *arg = ucmd->cmd;
 	struct luo_session *session;
@@ -327,7 +372,7 @@ int luo_session_create(struct luo_ucmd *ucmd)
 		return -ENOMEM;
 
 	mutex_lock(&luo_outgoing.lock);
-	err = luo_session_insert(&luo_outgoing, session);
+	err = __luo_session_insert(&luo_outgoing, session);
 	if (err)
 		goto err_unlock;
 	err = luo_session_install(ucmd, session, &arg->fd);
@@ -337,7 +382,7 @@ int luo_session_create(struct luo_ucmd *ucmd)
 	return 0;
 
 err_remove:
-	luo_session_remove(session);
+	__luo_session_remove(session);
 err_unlock:
 	mutex_unlock(&luo_outgoing.lock);
 	luo_session_free(session);
@@ -355,7 +400,7 @@ err_unlock:
  * the handover, -ENOPKG while the handler of one of its files is not
  * registered.
  */
-int luo_session_retrieve(struct luo_ucmd *ucmd)
+static int luo_session_retrieve(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_ioctl_retrieve_session *arg = ucmd->cmd;
 	struct luo_session *session;
@@ -367,7 +412,7 @@ int luo_session_retrieve(struct luo_ucmd *ucmd)
 		return -ENOENT;
 
 	guard(mutex)(&luo_incoming.lock);
-	session = luo_session_find(&luo_incoming, arg->name);
+	session = __luo_session_find(&luo_incoming, arg->name);
 	if (!session)
 		return -ENOENT;
 	guard(mutex)(&session->files.lock);
@@ -400,7 +445,7 @@ static struct luo_session *luo_ucmd_session(struct luo_ucmd *ucmd)
  * Return: 0, or what luo_file_preserve() returns. The dispatcher refuses
  * it on an incoming session.
  */
-int luo_session_preserve_fd(struct luo_ucmd *ucmd)
+static int luo_session_preserve_fd(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_session_preserve_fd *arg = ucmd->cmd;
 	struct luo_session *session = luo_ucmd_session(ucmd);
@@ -420,7 +465,7 @@ int luo_session_preserve_fd(struct luo_ucmd *ucmd)
  * the session is finished). The dispatcher refuses it on an outgoing
  * session.
  */
-int luo_session_retrieve_fd(struct luo_ucmd *ucmd)
+static int luo_session_retrieve_fd(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_session_retrieve_fd *arg = ucmd->cmd;
 	struct luo_session *session = luo_ucmd_session(ucmd);
@@ -458,7 +503,7 @@ err_put_fd:
  * reserved field set, -EBUSY if a file cannot finish yet. The dispatcher
  * refuses it on an outgoing session.
  */
-int luo_session_finish(struct luo_ucmd *ucmd)
+static int luo_session_finish(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_session_finish *arg = ucmd->cmd;
 	struct luo_session *session = luo_ucmd_session(ucmd);
@@ -484,7 +529,7 @@ int luo_session_finish(struct luo_ucmd *ucmd)
  * Context: Process context, luo_state_rwsem held for read.
  * Return: 0, -EINVAL for a reserved field set, or -EFAULT.
  */
-int luo_session_get_name(struct luo_ucmd *ucmd)
+static int luo_session_get_name(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_session_get_name *arg = ucmd->cmd;
 	struct luo_session *session = luo_ucmd_session(ucmd);
@@ -497,7 +542,117 @@ int luo_session_get_name(struct luo_ucmd *ucmd)
 	return luo_ucmd_respond(ucmd);
 }
 
-static void luo_session_unfreeze_until(struct luo_session *last)
+union luo_ucmd_buffer {
+	struct liveupdate_ioctl_create_session create;
+	struct liveupdate_ioctl_retrieve_session retrieve;
+	struct liveupdate_session_preserve_fd preserve;
+	struct liveupdate_session_retrieve_fd retrieve_fd;
+	struct liveupdate_session_finish finish;
+	struct liveupdate_session_get_name get_name;
+};
+
+/* One ioctl command: its handler, struct sizes and the fd kinds it is for. */
+struct luo_ioctl_op {
+	int (*fn)(struct luo_ucmd *ucmd);
+	u32 size;
+	u32 min_size;
+	unsigned int kinds;
+};
+
+/* Every struct must fit the buffer the dispatcher copies it into. */
+#define LUO_IOCTL_OP(_nr, _fn, _struct, _last, _kinds)			\
+	[_nr] = {							\
+		.fn = _fn,						\
+		.size = sizeof(_struct) +				\
+			BUILD_BUG_ON_ZERO(sizeof(_struct) >		\
+					  sizeof(union luo_ucmd_buffer)), \
+		.min_size = offsetofend(_struct, _last),		\
+		.kinds = _kinds,					\
+	}
+
+static const struct luo_ioctl_op luo_ioctl_ops[] = {
+	LUO_IOCTL_OP(LIVEUPDATE_CMD_CREATE_SESSION, luo_session_create,
+		     struct liveupdate_ioctl_create_session, name,
+		     LUO_FD_DEVICE),
+	LUO_IOCTL_OP(LIVEUPDATE_CMD_RETRIEVE_SESSION, luo_session_retrieve,
+		     struct liveupdate_ioctl_retrieve_session, name,
+		     LUO_FD_DEVICE),
+	LUO_IOCTL_OP(LIVEUPDATE_CMD_SESSION_PRESERVE_FD, luo_session_preserve_fd,
+		     struct liveupdate_session_preserve_fd, token,
+		     LUO_FD_OUTGOING),
+	LUO_IOCTL_OP(LIVEUPDATE_CMD_SESSION_RETRIEVE_FD, luo_session_retrieve_fd,
+		     struct liveupdate_session_retrieve_fd, token,
+		     LUO_FD_INCOMING),
+	LUO_IOCTL_OP(LIVEUPDATE_CMD_SESSION_FINISH, luo_session_finish,
+		     struct liveupdate_session_finish, reserved,
+		     LUO_FD_INCOMING),
+	LUO_IOCTL_OP(LIVEUPDATE_CMD_SESSION_GET_NAME, luo_session_get_name,
+		     struct liveupdate_session_get_name, name,
+		     LUO_FD_SESSION),
+};
+
+/**
+ * luo_ioctl - The one ioctl dispatcher of LUO.
+ * @file: The file descriptor the ioctl came on.
+ * @cmd:  The command.
+ * @arg:  The user's struct.
+ * @kind: What @file is: %LUO_FD_DEVICE, %LUO_FD_OUTGOING or
+ *        %LUO_FD_INCOMING.
+ *
+ * A session command on the other kind of session is refused after the
+ * size is read and before the struct is, as stock kernels do.
+ *
+ * Context: Process context. Takes luo_state_rwsem for read.
+ * Return: what the command returns; -ENOTTY for a command that is not one
+ * of @file's; -EINVAL for a session command on the other kind of session;
+ * -EFAULT, -EINVAL or -E2BIG for a bad struct size; -EBUSY once the live
+ * update has serialized the sessions.
+ */
+long luo_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
+	       unsigned int kind)
+{
+	unsigned int nr = _IOC_NR(cmd);
+	union luo_ucmd_buffer buffer;
+	const struct luo_ioctl_op *op;
+	struct luo_ucmd ucmd = {
+		.file = file,
+		.ubuffer = (void __user *)arg,
+		.cmd = &buffer,
+	};
+	int err;
+
+	if (cmd != _IO(LIVEUPDATE_IOCTL_TYPE, nr) || nr >= ARRAY_SIZE(luo_ioctl_ops))
+		return -ENOTTY;
+	op = &luo_ioctl_ops[nr];
+	if (!op->fn)
+		return -ENOTTY;
+	if (!(op->kinds & kind) &&
+	    !((op->kinds & LUO_FD_SESSION) && (kind & LUO_FD_SESSION)))
+		return -ENOTTY;
+
+	/*
+	 * As in stock kernels: the size is read first, then a command for the
+	 * other kind of session is refused, then the struct is checked.
+	 */
+	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
+		return -EFAULT;
+	if (!(op->kinds & kind))
+		return -EINVAL;
+	if (ucmd.user_size < op->min_size)
+		return -EINVAL;
+	ucmd.size = op->size;
+	err = copy_struct_from_user(ucmd.cmd, ucmd.size, ucmd.ubuffer,
+				    ucmd.user_size);
+	if (err)
+		return err;
+
+	guard(rwsem_read)(&luo_state_rwsem);
+	if (luo_frozen)
+		return -EBUSY;
+	return op->fn(&ucmd);
+}
+
+static void __luo_session_unfreeze_until(struct luo_session *last)
 {
 	struct luo_session *session;
 
@@ -536,7 +691,7 @@ int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files)
 		if (err) {
 			pr_err("session '%s': a file cannot freeze: %pe\n",
 			       session->name, ERR_PTR(err));
-			luo_session_unfreeze_until(session);
+			__luo_session_unfreeze_until(session);
 			return err;
 		}
 	}
@@ -552,6 +707,7 @@ int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files)
 	}
 	*nr_sessions = luo_outgoing.count;
 	*sessions_pa = kho_block_set_head_pa(&luo_outgoing.blocks);
+	luo_frozen = true;
 	return 0;
 }
 
@@ -564,7 +720,20 @@ void luo_session_unfreeze(void)
 {
 	lockdep_assert_held_write(&luo_state_rwsem);
 	guard(mutex)(&luo_outgoing.lock);
-	luo_session_unfreeze_until(NULL);
+	__luo_session_unfreeze_until(NULL);
+	luo_frozen = false;
+}
+
+/**
+ * luo_session_frozen - Whether the live update has serialized the sessions.
+ *
+ * Context: luo_state_rwsem held.
+ * Return: true once luo_session_serialize() succeeded and was not undone.
+ */
+bool luo_session_frozen(void)
+{
+	lockdep_assert_held(&luo_state_rwsem);
+	return luo_frozen;
 }
 
 /**
@@ -620,7 +789,7 @@ static int luo_session_deserialize_one(const void *entry, void *arg)
 	session = luo_session_alloc(ser->name, true);
 	if (!session)
 		return -ENOMEM;
-	err = luo_session_insert(&luo_incoming, session);
+	err = __luo_session_insert(&luo_incoming, session);
 	if (err == -EEXIST) {
 		pr_err("session '%s' is handed over twice\n", session->name);
 		err = -EINVAL;
@@ -648,7 +817,7 @@ static int luo_session_deserialize_one(const void *entry, void *arg)
 }
 
 /* Forget every incoming session without calling any handler. */
-static void luo_session_discard_incoming(void)
+static void __luo_session_discard_incoming(void)
 {
 	struct luo_session *session, *tmp;
 
@@ -656,7 +825,7 @@ static void luo_session_discard_incoming(void)
 	list_for_each_entry_safe(session, tmp, &luo_incoming.list, list) {
 		scoped_guard(mutex, &session->files.lock)
 			luo_file_discard_all(&session->files);
-		luo_session_remove(session);
+		__luo_session_remove(session);
 		luo_session_free(session);
 	}
 }
@@ -687,8 +856,12 @@ int luo_session_deserialize(struct luo_ser_reader *r, u64 sessions_pa)
 	n = luo_chain_walk(r, sessions_pa, sizeof(struct luo_session_ser),
 			   luo_session_deserialize_one, &build);
 	if (n < 0) {
-		luo_session_discard_incoming();
+		__luo_session_discard_incoming();
 		return n;
 	}
 	return 0;
 }
+
+#ifdef CONFIG_LIVEUPDATE_KUNIT_TEST
+#include "tests/luo_session-kunit.h"
+#endif
