@@ -65,6 +65,10 @@ struct liveupdate_file_op_args {
  *                files. Defaults to the &struct file itself.
  * @owner:        The module that implements these callbacks. LUO holds a
  *                reference on it while a session uses the handler.
+ *
+ * The locks each callback runs under, what a callback must not call, who
+ * owns the file @retrieve returns, and why @serialized_data must be
+ * checked: "Writing a file handler" in Documentation/core-api/liveupdate.rst.
  */
 struct liveupdate_file_ops {
 	bool (*can_preserve)(struct liveupdate_file_handler *handler,
