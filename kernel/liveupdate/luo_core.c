@@ -19,18 +19,23 @@
  * - The incoming sessions are rebuilt when ``/dev/liveupdate`` is first
  *   opened: by then the file handlers of built-in code have registered,
  *   and userspace has had the chance to load the modules it needs. If the
- *   rebuild fails, that open fails with -EIO, as in stock kernels. If a
- *   handler is missing or memory ran short, the incoming state is left
- *   intact and the next open tries again; incoming state that is
- *   malformed is dropped with an error in the kernel log.
+ *   rebuild fails, that open fails with -EIO. If memory ran short, the
+ *   incoming state is left intact and the next open tries again. A file
+ *   whose handler is not registered yet does not fail the rebuild: its
+ *   session is rebuilt, and binding the file to its handler is tried
+ *   again at every %LIVEUPDATE_IOCTL_RETRIEVE_SESSION. Incoming state
+ *   that is malformed is dropped with an error in the kernel log.
  * - liveupdate_reboot(), called by kexec, freezes and serializes every
  *   outgoing session. If anything fails, everything is unfrozen, the
  *   error is returned and kexec does not happen; nothing is lost.
  *
  * ``/dev/liveupdate`` has mode 0600 and one opener at a time. Its ioctls
  * and those of the session file descriptors go through one dispatcher,
- * which checks the argument's size the way extensible structs are checked
- * and takes &luo_state_rwsem for read around the command.
+ * which checks the argument's size the way extensible structs are checked.
+ * A command takes &luo_state_rwsem for read around its work on the
+ * sessions, never across a copy to userspace: a caller whose copy waits
+ * (a page under userfaultfd) delays neither other callers nor the live
+ * update.
  */
 
 #define pr_fmt(fmt) "liveupdate: " fmt

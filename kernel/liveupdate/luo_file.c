@@ -294,6 +294,45 @@ void luo_file_set_init(struct luo_file_set *fs)
 	fs->unbound = 0;
 }
 
+/**
+ * luo_file_set_destroy - Tear down a file set that has no files left.
+ * @fs: The set: unpreserved, finished or discarded to the last file.
+ *
+ * Context: Process context, @fs->lock not held.
+ */
+void luo_file_set_destroy(struct luo_file_set *fs)
+{
+	WARN_ON_ONCE(fs->count || !list_empty(&fs->files));
+	xa_destroy(&fs->tokens);
+	kho_block_set_destroy(&fs->blocks);
+	mutex_destroy(&fs->lock);
+}
+
+/**
+ * luo_file_set_count - The number of files in a set.
+ * @fs: The set.
+ *
+ * Context: @fs->lock held, or the live update's luo_state_rwsem for write.
+ * Return: the number of files.
+ */
+long luo_file_set_count(struct luo_file_set *fs)
+{
+	return fs->count;
+}
+
+/**
+ * luo_file_set_unbound - The files of an incoming set still without handler.
+ * @fs: The set.
+ *
+ * Context: @fs->lock held.
+ * Return: the number of files whose handler has not registered yet.
+ */
+long luo_file_set_unbound(struct luo_file_set *fs)
+{
+	lockdep_assert_held(&fs->lock);
+	return fs->unbound;
+}
+
 /* The first handler, in registration order, that can preserve @file. */
 static struct liveupdate_file_handler *__luo_file_handler_for(struct file *file)
 {

@@ -195,7 +195,7 @@ struct luo_flb_link *luo_flb_link_new(struct liveupdate_flb *flb)
 {
 	struct luo_flb_link *link;
 
-	/* Like upstream: an FLB without its callbacks is a caller's bug. */
+	/* An FLB without its callbacks is a caller's bug: WARN, -EINVAL. */
 	if (WARN_ON(!luo_flb_ops_valid(flb->ops)) ||
 	    !luo_ser_string_valid(flb->compatible, sizeof(flb->compatible)))
 		return ERR_PTR(-EINVAL);

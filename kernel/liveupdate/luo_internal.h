@@ -37,14 +37,20 @@ struct seq_file;
  * Lock hierarchy, outermost first. A lock may be taken while holding only
  * locks above it.
  *
- *  luo_state_rwsem        luo_core.c. Read: every ioctl and the closing of
- *                         a session. Write: liveupdate_reboot(), which thus
- *                         excludes every change to sessions while it
+ *  luo_state_rwsem        luo_core.c. Read: the part of a command that
+ *                         changes or reads sessions, and the closing of a
+ *                         session; never across a copy to or from
+ *                         userspace or the installing of an fd, so that a
+ *                         caller stalled there (a userfaultfd) stalls no
+ *                         one else. Write: liveupdate_reboot(), which
+ *                         thus excludes every change to sessions while it
  *                         freezes and serializes them.
  *  luo_session_set.lock   luo_session.c, one per direction. The set's
  *                         table, list, count and block chain; the lookup
- *                         of a session by name.
- *  luo_file_set.lock      luo_session.c. One session's files and state.
+ *                         of a session by name; each session's state.
+ *                         Never held across a handler callback.
+ *  luo_file_set.lock      luo_file.c. One session's files; held across
+ *                         that session's handler callbacks only.
  *  luo_register_rwlock    luo_core.c. The registries of file handlers and
  *                         FLBs, and which FLB serves which handler. Read:
  *                         walks and lookups; write: (un)registration.
@@ -65,8 +71,9 @@ struct seq_file;
  * which in its Context: line and asserts it. Two sets of functions run
  * under one lock as a whole, said once here instead of by prefix: the
  * file-set functions (luo_file_*()) under the owning session's
- * luo_file_set.lock, and what liveupdate_reboot() calls under
- * luo_state_rwsem held for write.
+ * luo_file_set.lock, and what liveupdate_reboot() and the rebuild of the
+ * incoming sessions (luo_session_deserialize()) call under luo_state_rwsem
+ * held for write. The ioctl commands take luo_state_rwsem themselves.
  */
 extern struct rw_semaphore luo_state_rwsem;
 extern struct rw_semaphore luo_register_rwlock;
@@ -153,7 +160,7 @@ int luo_session_check_claimed(void);
 
 /**
  * struct luo_file_set - The files of one session.
- * @lock:   The session's mutex: the files and the session's own state.
+ * @lock:   Protects the files (see the hierarchy above).
  * @tokens: The files by token.
  * @files:  The files in the order they were preserved.
  * @count:  Number of files.
@@ -165,7 +172,7 @@ int luo_session_check_claimed(void);
  *          one of them is bound.
  */
 struct luo_file_set {
-	struct mutex lock;		/* the session's mutex */
+	struct mutex lock;		/* see the hierarchy above */
 	struct xarray tokens;
 	struct list_head files;
 	long count;
@@ -175,6 +182,9 @@ struct luo_file_set {
 
 /* Files (luo_file.c). The caller holds the owning session's mutex. */
 void luo_file_set_init(struct luo_file_set *fs);
+void luo_file_set_destroy(struct luo_file_set *fs);
+long luo_file_set_count(struct luo_file_set *fs);
+long luo_file_set_unbound(struct luo_file_set *fs);
 int luo_file_preserve(struct luo_file_set *fs, u64 token, int fd);
 void luo_file_unpreserve_all(struct luo_file_set *fs);
 int luo_file_freeze_all(struct luo_file_set *fs);

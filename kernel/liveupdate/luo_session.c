@@ -19,7 +19,7 @@
  *   %LIVEUPDATE_SESSION_RETRIEVE_FD, and they are ended with
  *   %LIVEUPDATE_SESSION_FINISH (a second finish does nothing more).
  *   Closing a retrieved session finishes it if it is not finished yet and
- *   deletes it, as stock kernels do; only if a file refuses to finish
+ *   deletes it (programs rely on it); only if a file refuses to finish
  *   (its @can_finish) does the session stay, to be retrieved again.
  *   An incoming session that is neither finished nor closed makes the
  *   next live update fail with -EBUSY (see luo_session_check_claimed()):
@@ -32,6 +32,17 @@
  * outgoing session does the same for its files: the live update itself
  * allocates nothing, and walks every session and file twice (once to
  * freeze them all, once to write them out).
+ *
+ * One caller never waits on another's copy to userspace or on a handler
+ * of another session: the locks of a set of sessions are held only to look
+ * a session up or change its state, and a command copies its answer back
+ * and installs its fd with no lock held. A session's handlers run under
+ * that session's own lock. A live update that runs while a
+ * %LIVEUPDATE_IOCTL_CREATE_SESSION waits in its copy back does not hand
+ * that session over (the call never completed; see
+ * &enum luo_session_state); one that runs while a
+ * %LIVEUPDATE_IOCTL_RETRIEVE_SESSION waits is refused like any live update
+ * with an incoming session not finished.
  *
  * Every command of LUO's uAPI is a session command, so the one ioctl
  * dispatcher, for ``/dev/liveupdate`` and for session fds alike, is here:
@@ -72,26 +83,52 @@ struct luo_session_set {
 };
 
 /**
+ * enum luo_session_state - Where a session is in its life.
+ * @LUO_SESSION_CREATING:  Outgoing, being created: its name is taken, but
+ *                         its fd is not given yet and it is not in the
+ *                         set's list, so a live update does not hand it
+ *                         over. Becomes @LUO_SESSION_OUTGOING once the fd
+ *                         is given, or is removed if that fails.
+ * @LUO_SESSION_OUTGOING:  Outgoing and created; removed when its fd is
+ *                         closed.
+ * @LUO_SESSION_WAITING:   Incoming, not retrieved (again). Becomes
+ *                         @LUO_SESSION_RETRIEVED when a retrieve claims it.
+ * @LUO_SESSION_RETRIEVED: Incoming, claimed by a retrieve: its fd is being
+ *                         given or is open. Back to @LUO_SESSION_WAITING if
+ *                         the fd cannot be given, or if it is closed while
+ *                         a file cannot finish; @LUO_SESSION_FINISHED on
+ *                         FINISH; removed when it is closed and every file
+ *                         finishes.
+ * @LUO_SESSION_FINISHED:  Incoming, finished, its fd still open; removed
+ *                         when the fd is closed.
+ * @LUO_SESSION_BROKEN:    Incoming, its files were malformed in the
+ *                         handover: refused at retrieve, for good.
+ */
+enum luo_session_state {
+	LUO_SESSION_CREATING,
+	LUO_SESSION_OUTGOING,
+	LUO_SESSION_WAITING,
+	LUO_SESSION_RETRIEVED,
+	LUO_SESSION_FINISHED,
+	LUO_SESSION_BROKEN,
+};
+
+/**
  * struct luo_session - One session.
- * @name:     Its name, NUL-padded: the hash key.
- * @node:     In its set's table.
- * @list:     In its set's list.
- * @set:      The set it belongs to.
- * @files:    Its files; @files.lock also protects @open and @finished.
- * @open:     Incoming: a file descriptor of it is open.
- * @finished: Incoming: it was finished.
- * @broken:   Incoming: its files were malformed in the handover; it is
- *            refused at retrieve.
+ * @name:  Its name, NUL-padded: the hash key.
+ * @node:  In its set's table.
+ * @list:  In its set's list (not while %LUO_SESSION_CREATING).
+ * @set:   The set it belongs to.
+ * @state: See &enum luo_session_state; under @set->lock.
+ * @files: Its files, under their own lock (@files.lock).
  */
 struct luo_session {
 	char name[LIVEUPDATE_SESSION_NAME_LENGTH];
 	struct rhash_head node;
 	struct list_head list;
 	struct luo_session_set *set;
+	enum luo_session_state state;
 	struct luo_file_set files;
-	bool open;
-	bool finished;
-	bool broken;
 };
 
 static const struct rhashtable_params luo_session_params = {
@@ -151,7 +188,8 @@ static bool luo_session_name_valid(const u8 *name)
 	return luo_ser_string_valid(name, LIVEUPDATE_SESSION_NAME_LENGTH);
 }
 
-static struct luo_session *luo_session_alloc(const char *name, bool incoming)
+static struct luo_session *luo_session_alloc(const char *name,
+					     enum luo_session_state state)
 {
 	struct luo_session *session = kzalloc_obj(*session);
 
@@ -159,37 +197,81 @@ static struct luo_session *luo_session_alloc(const char *name, bool incoming)
 		return NULL;
 	strscpy_pad(session->name, name);
 	INIT_LIST_HEAD(&session->list);
+	session->state = state;
 	luo_file_set_init(&session->files);
 	return session;
 }
 
 static void luo_session_free(struct luo_session *session)
 {
-	kho_block_set_destroy(&session->files.blocks);
-	mutex_destroy(&session->files.lock);
+	luo_file_set_destroy(&session->files);
 	kfree(session);
 }
 
-/* Add @session to @set; an outgoing set grows its chain first. */
-static int __luo_session_insert(struct luo_session_set *set,
-				struct luo_session *session)
+/**
+ * luo_state_enter - Begin a command that changes or reads sessions.
+ *
+ * Takes luo_state_rwsem for read, so that a live update cannot freeze the
+ * sessions while the command runs. Never held across a copy to or from
+ * userspace or the giving of an fd: only what the live update must not
+ * see half done happens between this and luo_state_exit().
+ *
+ * Context: Process context.
+ * Return: 0, or -EBUSY once the live update has serialized the sessions
+ * (then nothing is held).
+ */
+static int luo_state_enter(void)
 {
+	down_read(&luo_state_rwsem);
+	if (luo_frozen) {
+		up_read(&luo_state_rwsem);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static void luo_state_exit(void)
+{
+	up_read(&luo_state_rwsem);
+}
+
+/* @err, or -EBUSY once the live update has serialized the sessions. */
+static int luo_frozen_errno(int err)
+{
+	guard(rwsem_read)(&luo_state_rwsem);
+	return luo_frozen ? -EBUSY : err;
+}
+
+/* Take @session's name in @set; it is not in the set's list yet. */
+static int __luo_session_reserve(struct luo_session_set *set,
+				 struct luo_session *session)
+{
+	lockdep_assert_held(&set->lock);
+	session->set = set;
+	return rhashtable_lookup_insert_fast(&set->table, &session->node,
+					     luo_session_params);
+}
+
+/* Give back the name of a session that never joined the list. */
+static void __luo_session_unreserve(struct luo_session *session)
+{
+	lockdep_assert_held(&session->set->lock);
+	rhashtable_remove_fast(&session->set->table, &session->node,
+			       luo_session_params);
+}
+
+/* Put a reserved session in its set's list; an outgoing set grows first. */
+static int __luo_session_link(struct luo_session *session)
+{
+	struct luo_session_set *set = session->set;
 	int err;
 
 	lockdep_assert_held(&set->lock);
-	err = rhashtable_lookup_insert_fast(&set->table, &session->node,
-					    luo_session_params);
-	if (err)
-		return err;
 	if (!set->incoming) {
 		err = kho_block_set_grow(&set->blocks, set->count + 1);
-		if (err) {
-			rhashtable_remove_fast(&set->table, &session->node,
-					       luo_session_params);
+		if (err)
 			return err;
-		}
 	}
-	session->set = set;
 	list_add_tail(&session->list, &set->list);
 	set->count++;
 	return 0;
@@ -200,7 +282,7 @@ static void __luo_session_remove(struct luo_session *session)
 	struct luo_session_set *set = session->set;
 
 	lockdep_assert_held(&set->lock);
-	rhashtable_remove_fast(&set->table, &session->node, luo_session_params);
+	__luo_session_unreserve(session);
 	list_del_init(&session->list);
 	set->count--;
 	if (!set->incoming)
@@ -217,38 +299,61 @@ static struct luo_session *__luo_session_find(struct luo_session_set *set,
 	return rhashtable_lookup_fast(&set->table, key, luo_session_params);
 }
 
-/* Closing an outgoing session unpreserves its files and deletes it. */
+static enum luo_session_state
+luo_session_read_state(struct luo_session *session)
+{
+	guard(mutex)(&session->set->lock);
+	return session->state;
+}
+
+static void luo_session_set_state(struct luo_session *session,
+				  enum luo_session_state state)
+{
+	guard(mutex)(&session->set->lock);
+	session->state = state;
+}
+
+/*
+ * Closing an outgoing session unpreserves its files and deletes it. One
+ * whose creation failed has no files and only gives its name back.
+ */
 static void luo_session_destroy(struct luo_session *session)
 {
 	scoped_guard(mutex, &session->files.lock)
 		luo_file_unpreserve_all(&session->files);
-	scoped_guard(mutex, &luo_outgoing.lock)
-		__luo_session_remove(session);
+	scoped_guard(mutex, &luo_outgoing.lock) {
+		if (session->state == LUO_SESSION_CREATING)
+			__luo_session_unreserve(session);
+		else
+			__luo_session_remove(session);
+	}
 	luo_session_free(session);
 }
 
 /*
  * Closing an incoming session finishes it, then deletes it. A session whose
- * files cannot finish yet stays, to be retrieved again.
+ * files cannot finish yet stays, to be retrieved again. The handlers run
+ * under the session's own lock only: other sessions go on meanwhile.
  */
 static void luo_session_close_incoming(struct luo_session *session)
 {
 	int err = 0;
 
-	guard(mutex)(&luo_incoming.lock);
-	scoped_guard(mutex, &session->files.lock) {
-		session->open = false;
-		if (!session->finished)
+	if (luo_session_read_state(session) != LUO_SESSION_FINISHED) {
+		scoped_guard(mutex, &session->files.lock)
 			err = luo_file_finish_all(&session->files);
+	}
+	scoped_guard(mutex, &luo_incoming.lock) {
 		if (!err)
-			session->finished = true;
+			__luo_session_remove(session);
+		else
+			session->state = LUO_SESSION_WAITING;
 	}
 	if (err) {
 		pr_warn("session '%s' closed, but a file cannot finish yet: %pe\n",
 			session->name, ERR_PTR(err));
 		return;
 	}
-	__luo_session_remove(session);
 	luo_session_free(session);
 }
 
@@ -272,13 +377,16 @@ struct luo_ucmd {
  * luo_ucmd_respond - Copy an ioctl's struct back to userspace.
  * @ucmd: The call.
  *
- * Copies as much as both sides know of the struct.
+ * Copies as much as both sides know of the struct. The copy may wait on a
+ * page fault for as long as userspace wants (userfaultfd), so the caller
+ * holds no lock that another caller may need.
  *
- * Context: Process context.
+ * Context: Process context, no LUO lock held.
  * Return: 0, or -EFAULT.
  */
 static int luo_ucmd_respond(struct luo_ucmd *ucmd)
 {
+	lockdep_assert_not_held(&luo_state_rwsem);
 	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
 			 min_t(size_t, ucmd->size, ucmd->user_size)))
 		return -EFAULT;
@@ -290,8 +398,11 @@ static int luo_session_release(struct inode *inode, struct file *file)
 	struct luo_session *session = file->private_data;
 
 	guard(rwsem_read)(&luo_state_rwsem);
-	/* Once frozen, the sessions belong to the live update. */
-	if (luo_frozen)
+	/*
+	 * Once frozen, the sessions belong to the live update; one that was
+	 * being created is not among them.
+	 */
+	if (luo_frozen && luo_session_read_state(session) != LUO_SESSION_CREATING)
 		return 0;
 	if (session->set->incoming)
 		luo_session_close_incoming(session);
@@ -317,20 +428,21 @@ static const struct file_operations luo_session_fops = {
 };
 
 /*
- * Give userspace a descriptor of @session: the fd number is reported before
- * the file exists, so that a failure leaves nothing to take back.
+ * Make a file for @session and tell userspace its fd number; the caller
+ * installs it. The number is copied before the file exists, so that a
+ * failure of the copy leaves no file to take back.
  */
-static int luo_session_install(struct luo_ucmd *ucmd,
-			       struct luo_session *session, s32 *fdp)
+static struct file *luo_session_open(struct luo_ucmd *ucmd,
+				     struct luo_session *session, s32 *fdp)
 {
-	/* The name stock kernels give, which userspace (systemd) relies on. */
+	/* The link name "[luo_session] NAME" is ABI: userspace parses it. */
 	char name[sizeof("[luo_session] ") + LIVEUPDATE_SESSION_NAME_LENGTH];
 	struct file *file;
 	int fd, err;
 
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0)
-		return fd;
+		return ERR_PTR(fd);
 	*fdp = fd;
 	err = luo_ucmd_respond(ucmd);
 	if (err)
@@ -341,11 +453,54 @@ static int luo_session_install(struct luo_ucmd *ucmd,
 		err = PTR_ERR(file);
 		goto err_put_fd;
 	}
-	fd_install(fd, file);
-	return 0;
+	return file;
 
 err_put_fd:
 	put_unused_fd(fd);
+	return ERR_PTR(err);
+}
+
+/* The locked first half of CREATE_SESSION: a new session takes its name. */
+static struct luo_session *luo_session_reserve(const u8 *name)
+{
+	struct luo_session *session;
+	int err;
+
+	err = luo_state_enter();
+	if (err)
+		return ERR_PTR(err);
+	if (!luo_session_name_valid(name)) {
+		err = -EINVAL;
+		goto out;
+	}
+	session = luo_session_alloc(name, LUO_SESSION_CREATING);
+	if (!session) {
+		err = -ENOMEM;
+		goto out;
+	}
+	scoped_guard(mutex, &luo_outgoing.lock)
+		err = __luo_session_reserve(&luo_outgoing, session);
+	if (err)
+		luo_session_free(session);
+out:
+	luo_state_exit();
+	return err ? ERR_PTR(err) : session;
+}
+
+/* The locked second half: the session joins the set the live update sees. */
+static int luo_session_commit(struct luo_session *session)
+{
+	int err;
+
+	err = luo_state_enter();
+	if (err)
+		return err;
+	scoped_guard(mutex, &luo_outgoing.lock) {
+		err = __luo_session_link(session);
+		if (!err)
+			session->state = LUO_SESSION_OUTGOING;
+	}
+	luo_state_exit();
 	return err;
 }
 
@@ -353,83 +508,108 @@ err_put_fd:
  * luo_session_create - %LIVEUPDATE_IOCTL_CREATE_SESSION.
  * @ucmd: The call.
  *
- * Context: Process context, luo_state_rwsem held for read.
- * Return: 0, -EINVAL for a bad name, -EEXIST for a name in use, -ENOMEM,
- * or -EMFILE.
+ * The session takes its name first, then its fd number is copied to
+ * userspace with no lock held, and only then does it join the sessions a
+ * live update hands over. A live update that runs while the copy waits
+ * does not hand the session over: the call never completed.
+ *
+ * Context: Process context. Takes luo_state_rwsem for read, twice.
+ * Return: 0, -EBUSY once the live update has serialized the sessions,
+ * -EINVAL for a bad name, -EEXIST for a name in use, -ENOMEM, -EMFILE or
+ * -EFAULT.
  */
 static int luo_session_create(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_ioctl_create_session *arg = ucmd->cmd;
 	struct luo_session *session;
+	struct file *file;
 	int err;
 
-	lockdep_assert_held(&luo_state_rwsem);
-
-	if (!luo_session_name_valid(arg->name))
-		return -EINVAL;
-	session = luo_session_alloc(arg->name, false);
-	if (!session)
-		return -ENOMEM;
-
-	mutex_lock(&luo_outgoing.lock);
-	err = __luo_session_insert(&luo_outgoing, session);
-	if (err)
-		goto err_unlock;
-	err = luo_session_install(ucmd, session, &arg->fd);
-	if (err)
-		goto err_remove;
-	mutex_unlock(&luo_outgoing.lock);
+	session = luo_session_reserve(arg->name);
+	if (IS_ERR(session))
+		return PTR_ERR(session);
+	file = luo_session_open(ucmd, session, &arg->fd);
+	if (IS_ERR(file)) {
+		luo_session_destroy(session);
+		return PTR_ERR(file);
+	}
+	err = luo_session_commit(session);
+	if (err) {
+		/* Its release gives the name back (luo_session_destroy()). */
+		put_unused_fd(arg->fd);
+		fput(file);
+		return err;
+	}
+	fd_install(arg->fd, file);
 	return 0;
+}
 
-err_remove:
-	__luo_session_remove(session);
-err_unlock:
-	mutex_unlock(&luo_outgoing.lock);
-	luo_session_free(session);
-	return err;
+/*
+ * The locked first half of RETRIEVE_SESSION: claim the session, so that no
+ * other retrieve takes it, and bind the files whose handler came late.
+ */
+static struct luo_session *luo_session_claim(const u8 *name)
+{
+	struct luo_session *session;
+	int err;
+
+	err = luo_state_enter();
+	if (err)
+		return ERR_PTR(err);
+	scoped_guard(mutex, &luo_incoming.lock) {
+		session = __luo_session_find(&luo_incoming, name);
+		if (!session)
+			err = -ENOENT;
+		else if (session->state == LUO_SESSION_BROKEN)
+			err = -EIO;
+		else if (session->state != LUO_SESSION_WAITING)
+			err = -EINVAL;	/* the ABI's errno for a second retrieve */
+		else
+			session->state = LUO_SESSION_RETRIEVED;
+	}
+	if (!err) {
+		scoped_guard(mutex, &session->files.lock)
+			err = luo_file_bind_pending(&session->files);
+		if (err)
+			luo_session_set_state(session, LUO_SESSION_WAITING);
+	}
+	luo_state_exit();
+	return err ? ERR_PTR(err) : session;
 }
 
 /**
  * luo_session_retrieve - %LIVEUPDATE_IOCTL_RETRIEVE_SESSION.
  * @ucmd: The call.
  *
- * Context: Process context, luo_state_rwsem held for read.
- * Return: 0, -EINVAL for a session retrieved already, -ENOENT if there is
- * no incoming session of that name (or the name is empty or unterminated,
- * as stock kernels answer), -EIO if its files were malformed in
- * the handover, -ENOPKG while the handler of one of its files is not
- * registered.
+ * The session is claimed under the locks, then its fd number is copied to
+ * userspace with no lock held. While it is claimed, a live update is
+ * refused (the session is not finished).
+ *
+ * Context: Process context. Takes luo_state_rwsem for read.
+ * Return: 0, -EBUSY once the live update has serialized the sessions,
+ * -EINVAL for a session retrieved already, -ENOENT if there is no incoming
+ * session of that name (also for an empty or unterminated name), -EIO if
+ * its files were malformed in the handover, -ENOPKG while the handler of
+ * one of its files is not registered, -ENOMEM, -EMFILE or -EFAULT.
  */
 static int luo_session_retrieve(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_ioctl_retrieve_session *arg = ucmd->cmd;
 	struct luo_session *session;
-	int err;
-
-	lockdep_assert_held(&luo_state_rwsem);
+	struct file *file;
 
 	if (!luo_session_name_valid(arg->name))
-		return -ENOENT;
-
-	guard(mutex)(&luo_incoming.lock);
-	session = __luo_session_find(&luo_incoming, arg->name);
-	if (!session)
-		return -ENOENT;
-	guard(mutex)(&session->files.lock);
-	/* The errno of stock kernels, which userspace may rely on. */
-	if (session->open)
-		return -EINVAL;
-	if (session->broken)
-		return -EIO;
-	if (session->files.unbound) {
-		err = luo_file_bind_pending(&session->files);
-		if (err)
-			return err;
+		return luo_frozen_errno(-ENOENT);
+	session = luo_session_claim(arg->name);
+	if (IS_ERR(session))
+		return PTR_ERR(session);
+	file = luo_session_open(ucmd, session, &arg->fd);
+	if (IS_ERR(file)) {
+		luo_session_set_state(session, LUO_SESSION_WAITING);
+		return PTR_ERR(file);
 	}
-	err = luo_session_install(ucmd, session, &arg->fd);
-	if (!err)
-		session->open = true;
-	return err;
+	fd_install(arg->fd, file);
+	return 0;
 }
 
 static struct luo_session *luo_ucmd_session(struct luo_ucmd *ucmd)
@@ -441,29 +621,40 @@ static struct luo_session *luo_ucmd_session(struct luo_ucmd *ucmd)
  * luo_session_preserve_fd - %LIVEUPDATE_SESSION_PRESERVE_FD.
  * @ucmd: The call.
  *
- * Context: Process context, luo_state_rwsem held for read.
- * Return: 0, or what luo_file_preserve() returns. The dispatcher refuses
- * it on an incoming session.
+ * Nothing is copied back, so it runs under the locks as a whole: the
+ * handler's preserve runs under this session's lock only.
+ *
+ * Context: Process context. Takes luo_state_rwsem for read.
+ * Return: 0, -EBUSY once the live update has serialized the sessions, or
+ * what luo_file_preserve() returns. The dispatcher refuses it on an
+ * incoming session.
  */
 static int luo_session_preserve_fd(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_session_preserve_fd *arg = ucmd->cmd;
 	struct luo_session *session = luo_ucmd_session(ucmd);
+	int err;
 
-	lockdep_assert_held(&luo_state_rwsem);
-
-	guard(mutex)(&session->files.lock);
-	return luo_file_preserve(&session->files, arg->token, arg->fd);
+	err = luo_state_enter();
+	if (err)
+		return err;
+	scoped_guard(mutex, &session->files.lock)
+		err = luo_file_preserve(&session->files, arg->token, arg->fd);
+	luo_state_exit();
+	return err;
 }
 
 /**
  * luo_session_retrieve_fd - %LIVEUPDATE_SESSION_RETRIEVE_FD.
  * @ucmd: The call.
  *
- * Context: Process context, luo_state_rwsem held for read.
- * Return: 0, -EMFILE, or what luo_file_retrieve() returns (-ENOENT once
- * the session is finished). The dispatcher refuses it on an outgoing
- * session.
+ * The fd number is copied to userspace with no lock held, before the
+ * file is retrieved; a failed copy retrieves nothing.
+ *
+ * Context: Process context. Takes luo_state_rwsem for read.
+ * Return: 0, -EBUSY once the live update has serialized the sessions,
+ * -EMFILE, -EFAULT, or what luo_file_retrieve() returns (-ENOENT once the
+ * session is finished). The dispatcher refuses it on an outgoing session.
  */
 static int luo_session_retrieve_fd(struct luo_ucmd *ucmd)
 {
@@ -472,8 +663,9 @@ static int luo_session_retrieve_fd(struct luo_ucmd *ucmd)
 	struct file *file;
 	int fd, err;
 
-	lockdep_assert_held(&luo_state_rwsem);
-
+	err = luo_frozen_errno(0);
+	if (err)
+		return err;
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0)
 		return fd;
@@ -481,9 +673,12 @@ static int luo_session_retrieve_fd(struct luo_ucmd *ucmd)
 	err = luo_ucmd_respond(ucmd);
 	if (err)
 		goto err_put_fd;
-	mutex_lock(&session->files.lock);
-	err = luo_file_retrieve(&session->files, arg->token, &file);
-	mutex_unlock(&session->files.lock);
+	err = luo_state_enter();
+	if (err)
+		goto err_put_fd;
+	scoped_guard(mutex, &session->files.lock)
+		err = luo_file_retrieve(&session->files, arg->token, &file);
+	luo_state_exit();
 	if (err)
 		goto err_put_fd;
 	fd_install(fd, file);
@@ -498,10 +693,13 @@ err_put_fd:
  * luo_session_finish - %LIVEUPDATE_SESSION_FINISH.
  * @ucmd: The call.
  *
- * Context: Process context, luo_state_rwsem held for read.
- * Return: 0 (also if the session is finished already), -EINVAL for a
- * reserved field set, -EBUSY if a file cannot finish yet. The dispatcher
- * refuses it on an outgoing session.
+ * The handlers' can_finish and finish run under this session's lock only.
+ *
+ * Context: Process context. Takes luo_state_rwsem for read.
+ * Return: 0 (also if the session is finished already), -EBUSY once the
+ * live update has serialized the sessions, -EINVAL for a reserved field
+ * set, -EBUSY if a file cannot finish yet. The dispatcher refuses it on an
+ * outgoing session.
  */
 static int luo_session_finish(struct luo_ucmd *ucmd)
 {
@@ -509,16 +707,21 @@ static int luo_session_finish(struct luo_ucmd *ucmd)
 	struct luo_session *session = luo_ucmd_session(ucmd);
 	int err;
 
-	lockdep_assert_held(&luo_state_rwsem);
-
-	if (arg->reserved)
-		return -EINVAL;
-	guard(mutex)(&session->files.lock);
-	if (session->finished)
-		return 0;
-	err = luo_file_finish_all(&session->files);
+	err = luo_state_enter();
+	if (err)
+		return err;
+	if (arg->reserved) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (luo_session_read_state(session) == LUO_SESSION_FINISHED)
+		goto out;
+	scoped_guard(mutex, &session->files.lock)
+		err = luo_file_finish_all(&session->files);
 	if (!err)
-		session->finished = true;
+		luo_session_set_state(session, LUO_SESSION_FINISHED);
+out:
+	luo_state_exit();
 	return err;
 }
 
@@ -526,16 +729,21 @@ static int luo_session_finish(struct luo_ucmd *ucmd)
  * luo_session_get_name - %LIVEUPDATE_SESSION_GET_NAME.
  * @ucmd: The call.
  *
- * Context: Process context, luo_state_rwsem held for read.
- * Return: 0, -EINVAL for a reserved field set, or -EFAULT.
+ * A session's name never changes: no lock is needed to read it.
+ *
+ * Context: Process context, no LUO lock held.
+ * Return: 0, -EBUSY once the live update has serialized the sessions,
+ * -EINVAL for a reserved field set, or -EFAULT.
  */
 static int luo_session_get_name(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_session_get_name *arg = ucmd->cmd;
 	struct luo_session *session = luo_ucmd_session(ucmd);
+	int err;
 
-	lockdep_assert_held(&luo_state_rwsem);
-
+	err = luo_frozen_errno(0);
+	if (err)
+		return err;
 	if (arg->reserved)
 		return -EINVAL;
 	memcpy(arg->name, session->name, sizeof(arg->name));
@@ -591,6 +799,18 @@ static const struct luo_ioctl_op luo_ioctl_ops[] = {
 		     LUO_FD_SESSION),
 };
 
+/*
+ * Whether @op is a command of an fd of @kind. A session command is one of
+ * every session fd, so that the wrong kind of session gets -EINVAL, not
+ * -ENOTTY.
+ */
+static bool luo_ioctl_op_of(const struct luo_ioctl_op *op, unsigned int kind)
+{
+	if (kind & LUO_FD_SESSION)
+		return op->kinds & LUO_FD_SESSION;
+	return op->kinds & kind;
+}
+
 /**
  * luo_ioctl - The one ioctl dispatcher of LUO.
  * @file: The file descriptor the ioctl came on.
@@ -600,9 +820,12 @@ static const struct luo_ioctl_op luo_ioctl_ops[] = {
  *        %LUO_FD_INCOMING.
  *
  * A session command on the other kind of session is refused after the
- * size is read and before the struct is, as stock kernels do.
+ * size is read and before the struct is: that order of errnos is ABI.
+ * The struct is copied in with no lock held; each command takes
+ * luo_state_rwsem for read only around its own work, never across a copy
+ * to userspace (see luo_state_enter()).
  *
- * Context: Process context. Takes luo_state_rwsem for read.
+ * Context: Process context, no LUO lock held.
  * Return: what the command returns; -ENOTTY for a command that is not one
  * of @file's; -EINVAL for a session command on the other kind of session;
  * -EFAULT, -EINVAL or -E2BIG for a bad struct size; -EBUSY once the live
@@ -626,13 +849,13 @@ long luo_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
 	op = &luo_ioctl_ops[nr];
 	if (!op->fn)
 		return -ENOTTY;
-	if (!(op->kinds & kind) &&
-	    !((op->kinds & LUO_FD_SESSION) && (kind & LUO_FD_SESSION)))
+	if (!luo_ioctl_op_of(op, kind))
 		return -ENOTTY;
 
 	/*
-	 * As in stock kernels: the size is read first, then a command for the
-	 * other kind of session is refused, then the struct is checked.
+	 * The order of errnos is ABI: the size is read first, then a command
+	 * for the other kind of session is refused, then the struct is
+	 * checked.
 	 */
 	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
 		return -EFAULT;
@@ -645,10 +868,6 @@ long luo_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
 				    ucmd.user_size);
 	if (err)
 		return err;
-
-	guard(rwsem_read)(&luo_state_rwsem);
-	if (luo_frozen)
-		return -EBUSY;
 	return op->fn(&ucmd);
 }
 
@@ -703,7 +922,7 @@ int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files)
 		memcpy(ser->name, session->name, sizeof(ser->name));
 		guard(mutex)(&session->files.lock);
 		luo_file_serialize(&session->files, &ser->file_set_ser);
-		*nr_files += session->files.count;
+		*nr_files += luo_file_set_count(&session->files);
 	}
 	*nr_sessions = luo_outgoing.count;
 	*sessions_pa = kho_block_set_head_pa(&luo_outgoing.blocks);
@@ -754,8 +973,8 @@ int luo_session_check_claimed(void)
 	lockdep_assert_held_write(&luo_state_rwsem);
 	guard(mutex)(&luo_incoming.lock);
 	list_for_each_entry(session, &luo_incoming.list, list) {
-		guard(mutex)(&session->files.lock);
-		if (session->finished || session->broken)
+		if (session->state == LUO_SESSION_FINISHED ||
+		    session->state == LUO_SESSION_BROKEN)
 			continue;
 		pr_err("session '%s' of the previous kernel is neither finished nor closed\n",
 		       session->name);
@@ -764,10 +983,42 @@ int luo_session_check_claimed(void)
 	return n ? -EBUSY : 0;
 }
 
+/**
+ * struct luo_session_build - The rebuild of the incoming sessions.
+ * @r:     The reader of the previous kernel's memory.
+ * @index: Sessions rebuilt so far; each session's file chain is claimed
+ *         under its own owner (@r->owner), its index plus one.
+ */
 struct luo_session_build {
 	struct luo_ser_reader *r;
 	unsigned long index;
 };
+
+/*
+ * Rebuild the files of an incoming session. Malformed files refuse the
+ * session alone: it stays, marked broken.
+ */
+static int luo_session_deserialize_files(struct luo_session *session,
+					 struct luo_ser_reader *r,
+					 const struct luo_file_set_ser *ser)
+{
+	int err;
+
+	lockdep_assert_held(&luo_incoming.lock);
+	guard(mutex)(&session->files.lock);
+	err = luo_file_deserialize(&session->files, r, ser);
+	if (err == -EINVAL) {
+		pr_err("session '%s' is refused: its files are malformed\n",
+		       session->name);
+		luo_file_discard_all(&session->files);
+		session->state = LUO_SESSION_BROKEN;
+		return 0;
+	}
+	if (!err && luo_file_set_unbound(&session->files))
+		pr_warn("session '%s': %ld files wait for their handler\n",
+			session->name, luo_file_set_unbound(&session->files));
+	return err;
+}
 
 /*
  * Rebuild one incoming session and its files. A session whose own files
@@ -786,34 +1037,22 @@ static int luo_session_deserialize_one(const void *entry, void *arg)
 		       (int)sizeof(ser->name), ser->name);
 		return -EINVAL;
 	}
-	session = luo_session_alloc(ser->name, true);
+	session = luo_session_alloc(ser->name, LUO_SESSION_WAITING);
 	if (!session)
 		return -ENOMEM;
-	err = __luo_session_insert(&luo_incoming, session);
-	if (err == -EEXIST) {
-		pr_err("session '%s' is handed over twice\n", session->name);
-		err = -EINVAL;
-	}
+	/* Linking an incoming session allocates nothing: it cannot fail. */
+	err = __luo_session_reserve(&luo_incoming, session) ?:
+	      __luo_session_link(session);
 	if (err) {
+		if (err == -EEXIST)
+			pr_err("session '%s' is handed over twice\n",
+			       session->name);
 		luo_session_free(session);
-		return err;
+		return err == -EEXIST ? -EINVAL : err;
 	}
-
 	build->r->owner = ++build->index;
-	guard(mutex)(&session->files.lock);
-	err = luo_file_deserialize(&session->files, build->r,
-				   &ser->file_set_ser);
-	if (err == -EINVAL) {
-		pr_err("session '%s' is refused: its files are malformed\n",
-		       session->name);
-		luo_file_discard_all(&session->files);
-		session->broken = true;
-		return 0;
-	}
-	if (!err && session->files.unbound)
-		pr_warn("session '%s': %ld files wait for their handler\n",
-			session->name, session->files.unbound);
-	return err;
+	return luo_session_deserialize_files(session, build->r,
+					     &ser->file_set_ser);
 }
 
 /* Forget every incoming session without calling any handler. */
