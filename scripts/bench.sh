@@ -38,7 +38,8 @@ bench_one() {
 		$t0 = $1 if /^\[([0-9.]+)\] BENCH kexec-call/;
 		if (/^\[([0-9.]+)\] luo-init: .*stage=2/ && $t0) { printf "%s,%s,%s,blackout-userspace,%.1f\n", $k, $n, $r, ($1 - $t0) * 1000; }
 		if (/^\[([0-9.]+)\] BENCH data-available/ && $t0) { printf "%s,%s,%s,blackout-data,%.1f\n", $k, $n, $r, ($1 - $t0) * 1000; }
-		if (/liveupdate: (?:reboot: )?(serialized|deserialized)\b.* in (\d+) us/) { printf "%s,%s,%s,kernel-%s,%.1f\n", $k, $n, $r, $1, $2 / 1000; }
+		# The reference logs microseconds, ours nanoseconds.
+		if (/liveupdate: (?:reboot: )?(serialized|deserialized)\b.*? in (\d+) (us|ns)/) { printf "%s,%s,%s,kernel-%s,%.1f\n", $k, $n, $r, $1, $2 / ($3 eq "ns" ? 1e6 : 1000); }
 	' "$k" "$n" "$run" "$log" | tee -a "$csv" | awk -F, '{ printf "    %-6s n=%-6s run %s  %-20s %10.1f ms\n", $1, $2, $3, $4, $5 }'
 }
 

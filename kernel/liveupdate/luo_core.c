@@ -96,8 +96,9 @@ static int __luo_rebuild_incoming(void)
 	if (!err) {
 		luo_ser_release_all(&r);
 		luo_global.in_pending = false;
-		pr_info("deserialized the previous kernel's sessions in %lld us\n",
-			ktime_us_delta(ktime_get(), start));
+		pr_info("deserialized the previous kernel's sessions in %lld ns, %llu ns after boot\n",
+			ktime_to_ns(ktime_sub(ktime_get(), start)),
+			ktime_get_boottime_ns());
 		return 0;
 	}
 	luo_ser_unclaim_all(&r);
@@ -154,7 +155,7 @@ static struct miscdevice luo_miscdev = {
 };
 
 /* Freeze and serialize; on failure everything is as it was. */
-static int __luo_reboot(long *nr_sessions, long *nr_files)
+static int __luo_reboot(long *nr_sessions, long *nr_files, s64 *freeze_ns)
 {
 	u64 sessions_pa, flbs_pa;
 	int err;
@@ -172,7 +173,8 @@ static int __luo_reboot(long *nr_sessions, long *nr_files)
 	if (err)
 		return err;
 
-	err = luo_session_serialize(&sessions_pa, nr_sessions, nr_files);
+	err = luo_session_serialize(&sessions_pa, nr_sessions, nr_files,
+				    freeze_ns);
 	if (err)
 		return err;
 	err = luo_flb_serialize(&flbs_pa);
@@ -202,6 +204,7 @@ static int __luo_reboot(long *nr_sessions, long *nr_files)
 int liveupdate_reboot(void)
 {
 	long nr_sessions = 0, nr_files = 0;
+	s64 freeze_ns = 0;
 	ktime_t start = ktime_get();
 	int err;
 
@@ -209,13 +212,14 @@ int liveupdate_reboot(void)
 		return 0;
 
 	scoped_guard(rwsem_write, &luo_state_rwsem)
-		err = __luo_reboot(&nr_sessions, &nr_files);
+		err = __luo_reboot(&nr_sessions, &nr_files, &freeze_ns);
 	if (err) {
 		pr_err("reboot: live update cancelled: %pe\n", ERR_PTR(err));
 		return err;
 	}
-	pr_info("reboot: serialized %ld sessions and %ld files in %lld us\n",
-		nr_sessions, nr_files, ktime_us_delta(ktime_get(), start));
+	pr_info("reboot: serialized %ld sessions and %ld files in %lld ns (freeze %lld ns)\n",
+		nr_sessions, nr_files, ktime_to_ns(ktime_sub(ktime_get(), start)),
+		freeze_ns);
 	return 0;
 }
 

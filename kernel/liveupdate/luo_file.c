@@ -665,13 +665,35 @@ int luo_file_deserialize(struct luo_file_set *fs, struct luo_ser_reader *r,
 	return 0;
 }
 
+/*
+ * Bind @lf, a file whose handler was not registered when it was rebuilt.
+ * Return: 0 once bound; -ENOENT while its handler is still missing; or
+ * the errno of its FLBs' deserialization.
+ */
+static int luo_file_bind_late(struct luo_file_set *fs, struct luo_file *lf)
+{
+	int err;
+
+	lockdep_assert_held(&fs->lock);
+	err = luo_file_bind_incoming(lf, lf->compatible);
+	if (err)
+		return err;
+	kfree(lf->compatible);
+	lf->compatible = NULL;
+	fs->unbound--;
+	return 0;
+}
+
 /**
- * luo_file_bind_pending - Bind the files that wait for their handler.
+ * luo_file_bind_pending - Bind the files whose handler registered late.
  * @fs: The files of an incoming session.
  *
+ * A file whose handler is still missing stays unbound: it alone cannot be
+ * retrieved (luo_file_retrieve() tries again), and it is given up when
+ * the session finishes (luo_file_finish_all()).
+ *
  * Context: Process context, @fs->lock held. Takes luo_register_rwlock.
- * Return: 0 once every file has its handler; -ENOPKG while one is still
- * not registered; -ENOMEM.
+ * Return: 0, or the errno of a file's FLB deserialization (-ENOMEM).
  */
 int luo_file_bind_pending(struct luo_file_set *fs)
 {
@@ -679,22 +701,16 @@ int luo_file_bind_pending(struct luo_file_set *fs)
 	int err;
 
 	lockdep_assert_held(&fs->lock);
+	if (!fs->unbound)
+		return 0;
 	list_for_each_entry(lf, &fs->files, list) {
 		if (lf->fh)
 			continue;
-		err = luo_file_bind_incoming(lf, lf->compatible);
-		if (err == -ENOENT) {
-			pr_warn("token %llu: no handler '%s'\n", lf->token,
-				lf->compatible);
-			continue;
-		}
-		if (err)
+		err = luo_file_bind_late(fs, lf);
+		if (err && err != -ENOENT)
 			return err;
-		kfree(lf->compatible);
-		lf->compatible = NULL;
-		fs->unbound--;
 	}
-	return fs->unbound ? -ENOPKG : 0;
+	return 0;
 }
 
 /**
@@ -722,9 +738,11 @@ void luo_file_discard_all(struct luo_file_set *fs)
  * @token: The file's token.
  * @filep: Out: the file, with a reference for the caller.
  *
- * Context: Process context, @fs->lock held.
- * Return: 0; -ENOENT for an unknown token; or the errno of the handler's
- * retrieve, now or the first time.
+ * Context: Process context, @fs->lock held. Takes luo_register_rwlock
+ * for a file whose handler registered late.
+ * Return: 0; -ENOENT for an unknown token; -ENOPKG while the file's
+ * handler is not registered (not remembered: the same call succeeds once
+ * it is); or the errno of the handler's retrieve, now or the first time.
  */
 int luo_file_retrieve(struct luo_file_set *fs, u64 token, struct file **filep)
 {
@@ -738,6 +756,12 @@ int luo_file_retrieve(struct luo_file_set *fs, u64 token, struct file **filep)
 	lf = xa_load(&fs->tokens, token);
 	if (!lf)
 		return -ENOENT;
+	if (!lf->fh) {
+		/* Nothing is faked: without its handler, the file waits. */
+		err = luo_file_bind_late(fs, lf);
+		if (err)
+			return err == -ENOENT ? -ENOPKG : err;
+	}
 	if (lf->retrieve_status < 0)
 		return lf->retrieve_status;
 	if (!lf->retrieve_status) {
@@ -760,29 +784,53 @@ int luo_file_retrieve(struct luo_file_set *fs, u64 token, struct file **filep)
 	return 0;
 }
 
+/* Give up a file whose handler never registered, saying so in the log. */
+static void luo_file_give_up(struct luo_file_set *fs, struct luo_file *lf,
+			     const char *session)
+{
+	lockdep_assert_held(&fs->lock);
+	pr_warn("session '%s': file %llu given up: its handler '%s' never registered; the memory it preserved (handle %#llx) stays reserved until the next boot\n",
+		session, lf->token, lf->compatible, lf->serialized_data);
+	__luo_file_free(fs, lf);
+}
+
 /**
  * luo_file_finish_all - Finish every file of an incoming session.
- * @fs: The session's files.
+ * @fs:      The session's files.
+ * @session: The session's name, for the log.
  *
- * Nothing is finished unless every file can finish.
+ * Nothing is finished unless every file can finish. A file whose handler
+ * registered late is bound first; one whose handler is still missing is
+ * given up: it is forgotten with a line in the log, and the memory it
+ * preserved cannot be released without its handler.
  *
- * Context: Process context, @fs->lock held.
- * Return: 0, or -EBUSY if a file cannot finish yet.
+ * Context: Process context, @fs->lock held. Takes luo_register_rwlock
+ * to bind files whose handler registered late.
+ * Return: 0, -EBUSY if a file cannot finish yet, or the errno of a late
+ * file's FLB deserialization.
  */
-int luo_file_finish_all(struct luo_file_set *fs)
+int luo_file_finish_all(struct luo_file_set *fs, const char *session)
 {
 	struct liveupdate_file_op_args args;
 	struct luo_file *lf, *tmp;
+	int err;
 
 	lockdep_assert_held(&fs->lock);
+	err = luo_file_bind_pending(fs);
+	if (err)
+		return err;
 	list_for_each_entry(lf, &fs->files, list) {
-		if (!lf->fh->ops->can_finish)
+		if (!lf->fh || !lf->fh->ops->can_finish)
 			continue;
 		luo_file_args(lf, &args);
 		if (!lf->fh->ops->can_finish(&args))
 			return -EBUSY;
 	}
 	list_for_each_entry_safe(lf, tmp, &fs->files, list) {
+		if (!lf->fh) {
+			luo_file_give_up(fs, lf, session);
+			continue;
+		}
 		luo_file_args(lf, &args);
 		lf->fh->ops->finish(&args);
 		luo_flb_file_finish(&lf->deps);

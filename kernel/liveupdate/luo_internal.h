@@ -152,7 +152,8 @@ long luo_chain_walk(struct luo_ser_reader *r, u64 head_pa, size_t entry_size,
 long luo_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
 	       unsigned int kind);
 int luo_session_init(void);
-int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files);
+int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files,
+			  s64 *freeze_ns);
 void luo_session_unfreeze(void);
 bool luo_session_frozen(void);
 int luo_session_deserialize(struct luo_ser_reader *r, u64 sessions_pa);
@@ -195,7 +196,7 @@ int luo_file_deserialize(struct luo_file_set *fs, struct luo_ser_reader *r,
 void luo_file_discard_all(struct luo_file_set *fs);
 int luo_file_bind_pending(struct luo_file_set *fs);
 int luo_file_retrieve(struct luo_file_set *fs, u64 token, struct file **filep);
-int luo_file_finish_all(struct luo_file_set *fs);
+int luo_file_finish_all(struct luo_file_set *fs, const char *session);
 void __luo_file_show_registry(struct seq_file *m);
 
 /**

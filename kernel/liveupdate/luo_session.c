@@ -58,8 +58,10 @@
 #include <linux/fs.h>
 #include <linux/mutex.h>
 #include <linux/rhashtable.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 
 #include "luo_internal.h"
@@ -156,6 +158,23 @@ static struct luo_session_set luo_incoming = {
 	.list		= LIST_HEAD_INIT(luo_incoming.list),
 	.incoming	= true,
 };
+
+/*
+ * The phases of the live update in this kernel, for the log: the first
+ * incoming session retrieved, and the last one finished (the end of the
+ * handover). Under luo_incoming.lock.
+ */
+static bool luo_retrieved_once;
+static long luo_unfinished;	/* incoming, neither finished nor broken */
+
+static void __luo_session_finished(void)
+{
+	lockdep_assert_held(&luo_incoming.lock);
+	if (--luo_unfinished)
+		return;
+	pr_info("every session of the previous kernel is finished, %llu ns after boot\n",
+		ktime_get_boottime_ns());
+}
 
 /**
  * luo_session_init - Prepare the session tables.
@@ -341,13 +360,16 @@ static void luo_session_close_incoming(struct luo_session *session)
 
 	if (luo_session_read_state(session) != LUO_SESSION_FINISHED) {
 		scoped_guard(mutex, &session->files.lock)
-			err = luo_file_finish_all(&session->files);
+			err = luo_file_finish_all(&session->files, session->name);
 	}
 	scoped_guard(mutex, &luo_incoming.lock) {
-		if (!err)
-			__luo_session_remove(session);
-		else
+		if (err) {
 			session->state = LUO_SESSION_WAITING;
+		} else {
+			if (session->state != LUO_SESSION_FINISHED)
+				__luo_session_finished();
+			__luo_session_remove(session);
+		}
 	}
 	if (err) {
 		pr_warn("session '%s' closed, but a file cannot finish yet: %pe\n",
@@ -420,8 +442,41 @@ static long luo_session_ioctl(struct file *file, unsigned int cmd,
 			 LUO_FD_INCOMING : LUO_FD_OUTGOING);
 }
 
+/* What fdinfo calls each state a session fd can be in. */
+static const char *const luo_session_state_names[] = {
+	[LUO_SESSION_CREATING]	= "creating",
+	[LUO_SESSION_OUTGOING]	= "open",
+	[LUO_SESSION_WAITING]	= "waiting",
+	[LUO_SESSION_RETRIEVED]	= "retrieved",
+	[LUO_SESSION_FINISHED]	= "finished",
+	[LUO_SESSION_BROKEN]	= "broken",
+};
+
+/*
+ * /proc/PID/fdinfo/FD of a session fd, so that a program can recognise a
+ * session fd and an operator can see what it holds. The format is in
+ * Documentation/userspace-api/liveupdate.rst. Only the set lock is taken,
+ * which is never held across a callback or a copy: reading fdinfo never
+ * waits on a handler.
+ */
+static void luo_session_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct luo_session *session = file->private_data;
+	enum luo_session_state state = luo_session_read_state(session);
+	long files;
+
+	/* Unlocked: a count a moment old is fine for a view. */
+	files = data_race(luo_file_set_count(&session->files));
+	seq_printf(m, "name:\t%s\n", session->name);
+	seq_printf(m, "direction:\t%s\n",
+		   session->set->incoming ? "incoming" : "outgoing");
+	seq_printf(m, "state:\t%s\n", luo_session_state_names[state]);
+	seq_printf(m, "files:\t%ld\n", files);
+}
+
 static const struct file_operations luo_session_fops = {
 	.owner		= THIS_MODULE,
+	.show_fdinfo	= luo_session_show_fdinfo,
 	.release	= luo_session_release,
 	.unlocked_ioctl	= luo_session_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
@@ -566,6 +621,11 @@ static struct luo_session *luo_session_claim(const u8 *name)
 			err = -EINVAL;	/* the ABI's errno for a second retrieve */
 		else
 			session->state = LUO_SESSION_RETRIEVED;
+		if (!err && !luo_retrieved_once) {
+			luo_retrieved_once = true;
+			pr_info("first session of the previous kernel retrieved, %llu ns after boot\n",
+				ktime_get_boottime_ns());
+		}
 	}
 	if (!err) {
 		scoped_guard(mutex, &session->files.lock)
@@ -589,8 +649,9 @@ static struct luo_session *luo_session_claim(const u8 *name)
  * Return: 0, -EBUSY once the live update has serialized the sessions,
  * -EINVAL for a session retrieved already, -ENOENT if there is no incoming
  * session of that name (also for an empty or unterminated name), -EIO if
- * its files were malformed in the handover, -ENOPKG while the handler of
- * one of its files is not registered, -ENOMEM, -EMFILE or -EFAULT.
+ * its files were malformed in the handover, -ENOMEM, -EMFILE or -EFAULT.
+ * A file whose handler is not registered does not fail it (see
+ * luo_file_retrieve()).
  */
 static int luo_session_retrieve(struct luo_ucmd *ucmd)
 {
@@ -717,9 +778,16 @@ static int luo_session_finish(struct luo_ucmd *ucmd)
 	if (luo_session_read_state(session) == LUO_SESSION_FINISHED)
 		goto out;
 	scoped_guard(mutex, &session->files.lock)
-		err = luo_file_finish_all(&session->files);
-	if (!err)
-		luo_session_set_state(session, LUO_SESSION_FINISHED);
+		err = luo_file_finish_all(&session->files, session->name);
+	if (err)
+		goto out;
+	scoped_guard(mutex, &luo_incoming.lock) {
+		/* Two FINISH calls may race: the session finishes once. */
+		if (session->state != LUO_SESSION_FINISHED) {
+			session->state = LUO_SESSION_FINISHED;
+			__luo_session_finished();
+		}
+	}
 out:
 	luo_state_exit();
 	return err;
@@ -889,13 +957,16 @@ static void __luo_session_unfreeze_until(struct luo_session *last)
  * @sessions_pa: Out: the head of the session chain (0 without sessions).
  * @nr_sessions: Out: number of sessions.
  * @nr_files:    Out: number of files.
+ * @freeze_ns:   Out: how long freezing the files took.
  *
  * Context: luo_state_rwsem held for write (liveupdate_reboot()).
  * Return: 0, or the errno of a freeze that failed, in which case every
  * session is unfrozen again.
  */
-int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files)
+int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files,
+			  s64 *freeze_ns)
 {
+	ktime_t start = ktime_get();
 	struct luo_session *session;
 	struct kho_block_set_it it;
 	struct luo_session_ser *ser;
@@ -914,6 +985,7 @@ int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files)
 			return err;
 		}
 	}
+	*freeze_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
 
 	luo_block_set_rewind(&luo_outgoing.blocks);
 	kho_block_set_it_init(&it, &luo_outgoing.blocks);
@@ -1012,6 +1084,7 @@ static int luo_session_deserialize_files(struct luo_session *session,
 		       session->name);
 		luo_file_discard_all(&session->files);
 		session->state = LUO_SESSION_BROKEN;
+		luo_unfinished--;
 		return 0;
 	}
 	if (!err && luo_file_set_unbound(&session->files))
@@ -1050,6 +1123,7 @@ static int luo_session_deserialize_one(const void *entry, void *arg)
 		luo_session_free(session);
 		return err == -EEXIST ? -EINVAL : err;
 	}
+	luo_unfinished++;
 	build->r->owner = ++build->index;
 	return luo_session_deserialize_files(session, build->r,
 					     &ser->file_set_ser);
@@ -1067,6 +1141,7 @@ static void __luo_session_discard_incoming(void)
 		__luo_session_remove(session);
 		luo_session_free(session);
 	}
+	luo_unfinished = 0;
 }
 
 /**

@@ -105,14 +105,15 @@ struct liveupdate_ioctl_create_session {
  * @name: in: the name the session had in the previous kernel.
  *
  * Takes an incoming session, one that the previous kernel handed over.
- * While its descriptor is open, nobody else can take it.
+ * While its descriptor is open, nobody else can take it. A file whose
+ * handler is not registered (a module not loaded yet) does not keep the
+ * session from being retrieved: only that file's
+ * %LIVEUPDATE_SESSION_RETRIEVE_FD fails, with -ENOPKG.
  *
  * Errors: -EINVAL for a session already retrieved (its descriptor still
  * open), -ENOENT if no incoming session has that name (also for an empty
  * or unterminated name), -EIO if the previous kernel handed over its files
- * malformed, -ENOPKG while the handler of one of its files is not
- * registered (a module not loaded yet; retry once it is), -EMFILE if the
- * process has no free file descriptor.
+ * malformed, -EMFILE if the process has no free file descriptor, -ENOMEM.
  */
 struct liveupdate_ioctl_retrieve_session {
 	__u32		size;
@@ -160,8 +161,10 @@ struct liveupdate_session_preserve_fd {
  * again with the same error.
  *
  * Errors: -ENOENT for an unknown token or on a finished session (finishing
- * drops every file), -EINVAL on an outgoing session, -EMFILE if the process
- * has no free file descriptor, or what the file's handler returned.
+ * drops every file), -EINVAL on an outgoing session, -ENOPKG while the
+ * file's handler is not registered (a module not loaded yet; not
+ * remembered: retry once it is), -EMFILE if the process has no free file
+ * descriptor, or what the file's handler returned.
  */
 struct liveupdate_session_retrieve_fd {
 	__u32		size;
@@ -181,7 +184,10 @@ struct liveupdate_session_retrieve_fd {
  * for the handover (files already retrieved stay usable, files never
  * retrieved are discarded). Nothing happens unless every file can finish.
  * Finishing a finished session again succeeds and does nothing.
- * Closing a retrieved session that is not finished finishes it.
+ * Closing a retrieved session that is not finished finishes it. A file
+ * whose handler never registered is given up: the kernel log names it
+ * (session, token, handler), and the memory it preserved stays reserved
+ * until the next boot.
  *
  * Errors: -EBUSY if a file cannot finish yet, -EINVAL on an outgoing
  * session.

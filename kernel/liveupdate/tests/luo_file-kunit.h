@@ -33,7 +33,7 @@ static int luo_test_files(struct luo_test_mem *mem, u64 files, u64 count)
 		err = -ENOPKG;
 	luo_file_discard_all(&fs);
 	mutex_unlock(&fs.lock);
-	mutex_destroy(&fs.lock);
+	luo_file_set_destroy(&fs);
 	return err;
 }
 
@@ -64,6 +64,43 @@ static void luo_test_file_set_bad(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, luo_test_files(mem, LUO_TEST_PA(0), 2), -EINVAL);
 	strscpy(f[1].compatible, "no-such-handler-v1");
 	KUNIT_EXPECT_EQ(test, luo_test_files(mem, LUO_TEST_PA(0), 2), -ENOPKG);
+	KUNIT_EXPECT_EQ(test, mem->released, 0);
+}
+
+/*
+ * Files whose handler never registers: each alone fails its retrieve with
+ * -ENOPKG, again and again, and finishing the set gives them up.
+ */
+static void luo_test_file_give_up(struct kunit *test)
+{
+	struct luo_test_mem *mem = luo_test_mem_new(test);
+	struct luo_file_ser *f = luo_test_block(mem, 0, 2, 0);
+	struct luo_file_set_ser ser = { .files = LUO_TEST_PA(0), .count = 2 };
+	struct luo_file_set fs;
+	struct file *file;
+
+	if (!liveupdate_enabled())
+		kunit_skip(test, "live update is off");
+
+	strscpy(f[0].compatible, "no-such-handler-v1");
+	strscpy(f[1].compatible, "no-such-handler-v2");
+	f[0].token = 1;
+	f[1].token = 2;
+	luo_file_set_init(&fs);
+	mutex_lock(&fs.lock);
+	KUNIT_ASSERT_EQ(test, luo_file_deserialize(&fs, &mem->r, &ser), 0);
+	luo_ser_unclaim_all(&mem->r);
+	KUNIT_EXPECT_EQ(test, luo_file_set_unbound(&fs), 2);
+	KUNIT_EXPECT_EQ(test, luo_file_bind_pending(&fs), 0);
+	KUNIT_EXPECT_EQ(test, luo_file_retrieve(&fs, 1, &file), -ENOPKG);
+	KUNIT_EXPECT_EQ(test, luo_file_retrieve(&fs, 1, &file), -ENOPKG);
+	KUNIT_EXPECT_EQ(test, luo_file_retrieve(&fs, 3, &file), -ENOENT);
+	KUNIT_EXPECT_EQ(test, luo_file_finish_all(&fs, "kunit"), 0);
+	KUNIT_EXPECT_EQ(test, luo_file_set_count(&fs), 0);
+	KUNIT_EXPECT_EQ(test, luo_file_set_unbound(&fs), 0);
+	KUNIT_EXPECT_EQ(test, luo_file_retrieve(&fs, 1, &file), -ENOENT);
+	mutex_unlock(&fs.lock);
+	luo_file_set_destroy(&fs);
 	KUNIT_EXPECT_EQ(test, mem->released, 0);
 }
 
@@ -129,6 +166,7 @@ static void luo_test_flb_refcounts(struct kunit *test)
 
 static struct kunit_case luo_file_test_cases[] = {
 	KUNIT_CASE(luo_test_file_set_bad),
+	KUNIT_CASE(luo_test_file_give_up),
 	KUNIT_CASE(luo_test_flb_refcounts),
 	{}
 };

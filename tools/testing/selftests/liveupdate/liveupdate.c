@@ -228,6 +228,37 @@ TEST_F(liveupdate, get_name)
 	ASSERT_EQ(0, close(s));
 }
 
+/*
+ * fdinfo of an outgoing session fd: name, direction, state and file count
+ * (the incoming side is checked across a kexec, in luo_kexec_stall).
+ */
+TEST_F(liveupdate, session_fdinfo)
+{
+	char val[80];
+	int s, m;
+
+	s = luo_create_session(self->dev, "fdinfo-session");
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, luo_fdinfo(s, "name", val, sizeof(val)));
+	ASSERT_STREQ("fdinfo-session", val);
+	ASSERT_EQ(0, luo_fdinfo(s, "direction", val, sizeof(val)));
+	ASSERT_STREQ("outgoing", val);
+	ASSERT_EQ(0, luo_fdinfo(s, "state", val, sizeof(val)));
+	ASSERT_STREQ("open", val);
+	ASSERT_EQ(0, luo_fdinfo(s, "files", val, sizeof(val)));
+	ASSERT_STREQ("0", val);
+
+	m = new_memfd();
+	ASSERT_LE(0, m);
+	ASSERT_EQ(0, luo_preserve_fd(s, m, 7));
+	ASSERT_EQ(0, luo_fdinfo(s, "files", val, sizeof(val)));
+	ASSERT_STREQ("1", val);
+	/* The keys are the session's: a memfd has none of them. */
+	ASSERT_EQ(-ENOENT, luo_fdinfo(m, "direction", val, sizeof(val)));
+	ASSERT_EQ(0, close(m));
+	ASSERT_EQ(0, close(s));
+}
+
 TEST_F_TIMEOUT(liveupdate, many_sessions, SCALE_TIMEOUT)
 {
 	char name[LIVEUPDATE_SESSION_NAME_LENGTH];

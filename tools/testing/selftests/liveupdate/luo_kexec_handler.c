@@ -5,16 +5,21 @@
  *
  * Stage 1, every mode: load modules/luo_test_ftype.ko and
  * modules/luo_test_handler.ko (with a cookie that its FLB hands over),
- * preserve two files of the test file type in session "mod", and memfds in
- * sessions "mem-0" (one holds the cookie) and "mem-1"; kexec.
+ * preserve two files of the test file type and a memfd in session "mod",
+ * and memfds in sessions "mem-0" (one holds the cookie) and "mem-1"; kexec.
  *
  * --mode late: stage 2 opens /dev/liveupdate before loading any module.
  * The memfd sessions come back intact, new sessions work, and "mod" is
- * refused with ENOPKG while its handler is missing; once the modules are
- * loaded, "mod" is retrieved with its values and its FLB's cookie.
+ * retrieved with its handler missing: its memfd comes back intact, and
+ * only its two test files are refused, with ENOPKG, every time; once the
+ * modules are loaded, the same session gives them with their values and
+ * its FLB's cookie.
  *
- * --mode never: as late, but the modules are never loaded: everything but
- * "mod" works.
+ * --mode never: as late, but the modules are never loaded: finishing
+ * "mod" gives up its two test files, one log line each (session, token,
+ * handler), its memfd stays usable, and the session is gone once closed;
+ * the log says when the first session was retrieved and when the last one
+ * finished.
  *
  * --mode flb-unregistered: stage 1 detaches the FLB from the handler
  * (liveupdate_unregister_flb()) after the files were preserved, and checks
@@ -39,6 +44,10 @@
 #define COOKIE_TOKEN	99
 #define MEM_TOKEN	1
 #define MEM_SIZE	12345
+/* The memfd of session "mod", beside the files whose handler is missing. */
+#define MOD_MEM_TOKEN	50
+#define MOD_MEM_SIZE	5000
+#define MOD_MEM_SEED	77
 #define FLB_UNREGISTER	"/sys/kernel/debug/luo_test/flb_unregister"
 
 enum mode { LATE, NEVER, FLB_UNREGISTERED };
@@ -54,7 +63,7 @@ static int stage1(enum mode mode)
 	uint64_t cookie;
 	char params[64];
 
-	tap_plan(mode == FLB_UNREGISTERED ? 10 : 7);
+	tap_plan(mode == FLB_UNREGISTERED ? 11 : 8);
 	cookie = ((uint64_t)time(NULL) << 16 ^ getpid()) & ((1ULL << 60) - 1);
 	snprintf(params, sizeof(params), "cookie=%llu",
 		 (unsigned long long)cookie);
@@ -72,6 +81,9 @@ static int stage1(enum mode mode)
 	tap_ok(n == NR_MOD_FILES, "preserve %d test files in session mod",
 	       NR_MOD_FILES);
 	tap_ok(luo_test_stat("flb_preserve") == 1, "their FLB is preserved");
+	fd = luo_make_memfd("mod", 0, MOD_MEM_SIZE, MOD_MEM_SEED, 0);
+	tap_ok(s >= 0 && fd >= 0 && !luo_preserve_fd(s, fd, MOD_MEM_TOKEN),
+	       "preserve a memfd in session mod too");
 	for (i = 0; i < 2; i++) {
 		char name[16];
 		int mfd;
@@ -131,14 +143,18 @@ static uint64_t check_memfds(int dev)
 	return cookie;
 }
 
-/* Retrieve session "mod" with its handler and FLB in place. */
-static void check_mod(int dev, uint64_t cookie)
+/*
+ * The files of session "mod" with their handler and FLB in place; @s is
+ * the session if it was retrieved already, else -1.
+ */
+static void check_mod(int dev, int s, uint64_t cookie)
 {
 	uint64_t v;
-	int s, fd, i;
+	int fd, i;
 	bool ok;
 
-	s = luo_retrieve_session(dev, "mod");
+	if (s < 0)
+		s = luo_retrieve_session(dev, "mod");
 	tap_ok(s >= 0, "retrieve mod (%s)", s < 0 ? strerror(-s) : "ok");
 	for (i = 0; i < NR_MOD_FILES; i++) {
 		v = 0;
@@ -161,12 +177,48 @@ static void check_mod(int dev, uint64_t cookie)
 	       "finish mod");
 }
 
+/*
+ * The handler of "mod" never registers: finishing gives up its test
+ * files, logged one by one, and keeps the rest; its close ends it.
+ */
+static void never_loaded(int dev, int s, int mfd)
+{
+	char why[128], line[160];
+	bool ok;
+	int i, r;
+
+	tap_ok(s >= 0 && !luo_finish(s), "finish mod without its handler");
+	ok = true;
+	for (i = 0; i < NR_MOD_FILES; i++) {
+		snprintf(line, sizeof(line),
+			 "session 'mod': file %d given up: its handler '%s' never registered",
+			 i + 1, LUO_TEST_HANDLER);
+		ok &= luo_kmsg_has(line);
+	}
+	tap_ok(ok, "the kernel log names each test file given up");
+	ok = mfd >= 0 && luo_check_memfd(mfd, MOD_MEM_SIZE, MOD_MEM_SEED, 0, why);
+	tap_ok(ok, "the memfd of mod is still intact after the finish%s%s",
+	       ok ? "" : ": ", ok ? "" : why);
+	if (s >= 0)
+		close(s);
+	r = luo_retrieve_session(dev, "mod");
+	tap_ok(r == -ENOENT, "mod is gone once closed (%s)",
+	       r < 0 ? strerror(-r) : "retrieved");
+	/* The phases of the live update in this kernel, in the log. */
+	tap_ok(luo_kmsg_has("first session of the previous kernel retrieved, "),
+	       "the kernel log says when the first session was retrieved");
+	tap_ok(luo_kmsg_has("every session of the previous kernel is finished, "),
+	       "the kernel log says when the last session finished");
+}
+
 static int stage2(enum mode mode)
 {
+	char why[128];
 	uint64_t cookie;
-	int dev, s, fd, i;
+	int dev, s, a, fd, mfd, i;
+	bool ok;
 
-	tap_plan(mode == FLB_UNREGISTERED ? 13 : mode == LATE ? 19 : 12);
+	tap_plan(mode == FLB_UNREGISTERED ? 13 : mode == LATE ? 22 : 21);
 	if (mode == FLB_UNREGISTERED)
 		tap_ok(!luo_insmod(LUO_FTYPE_MOD, "") &&
 		       !luo_insmod(LUO_HANDLER_MOD, "cookie=1"),
@@ -180,30 +232,43 @@ static int stage2(enum mode mode)
 		return 1;
 	cookie = check_memfds(dev);
 	if (mode == FLB_UNREGISTERED) {
-		check_mod(dev, cookie);
+		check_mod(dev, -1, cookie);
 		return tap_exit_code();
 	}
 
-	for (i = 0; i < 2; i++) {
-		s = luo_retrieve_session(dev, "mod");
-		tap_ok(s == -ENOPKG, "retrieve mod fails with ENOPKG (%s)",
-		       s < 0 ? strerror(-s) : "retrieved");
+	/* A missing handler costs its own files, not the session. */
+	s = luo_retrieve_session(dev, "mod");
+	tap_ok(s >= 0, "retrieve mod while its handler is missing (%s)",
+	       s < 0 ? strerror(-s) : "ok");
+	mfd = s >= 0 ? luo_retrieve_fd(s, MOD_MEM_TOKEN) : -EBADF;
+	ok = mfd >= 0 && luo_check_memfd(mfd, MOD_MEM_SIZE, MOD_MEM_SEED, 0, why);
+	tap_ok(ok, "the memfd of mod comes back intact%s%s", ok ? "" : ": ",
+	       ok ? "" : mfd < 0 ? strerror(-mfd) : why);
+	for (i = 0; i < NR_MOD_FILES + 1; i++) {
+		/* token 1, 2, then 1 again: ENOPKG is not remembered */
+		int t = i % NR_MOD_FILES + 1;
+
+		fd = s >= 0 ? luo_retrieve_fd(s, t) : -EBADF;
+		tap_ok(fd == -ENOPKG, "test file %d of mod fails with ENOPKG (%s)",
+		       t, fd < 0 ? strerror(-fd) : "retrieved");
 	}
-	s = luo_create_session(dev, "after");
+	a = luo_create_session(dev, "after");
 	fd = luo_make_memfd("after", 0, 4096, 7, 0);
-	tap_ok(s >= 0 && fd >= 0 && !luo_preserve_fd(s, fd, 1),
+	tap_ok(a >= 0 && fd >= 0 && !luo_preserve_fd(a, fd, 1),
 	       "a new session works");
 	tap_ok(luo_kmsg_has("no handler 'luo-test-handler-v1' yet"),
 	       "the kernel log names the missing handler");
 	tap_ok(luo_kmsg_has("session 'mod': 2 files wait for their handler"),
 	       "the kernel log names the waiting session");
-	if (mode == NEVER)
+	if (mode == NEVER) {
+		never_loaded(dev, s, mfd);
 		return tap_exit_code();
+	}
 
 	tap_ok(!luo_insmod(LUO_FTYPE_MOD, "") &&
 	       !luo_insmod(LUO_HANDLER_MOD, "cookie=1"),
 	       "insmod %s and %s, late", LUO_FTYPE_MOD, LUO_HANDLER_MOD);
-	check_mod(dev, cookie);
+	check_mod(dev, s, cookie);
 	return tap_exit_code();
 }
 

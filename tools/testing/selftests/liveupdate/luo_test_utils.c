@@ -396,6 +396,30 @@ int luo_write_file(const char *path, const char *text)
 	return close(fd) ? -errno : 0;
 }
 
+int luo_fdinfo(int fd, const char *key, char *val, size_t len)
+{
+	size_t klen = strlen(key);
+	char path[64], line[256];
+	int err = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, klen) || line[klen] != ':' ||
+		    line[klen + 1] != '\t')
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(val, len, "%s", line + klen + 2);
+		err = 0;
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
 long long luo_test_stat(const char *key)
 {
 	char name[64];

@@ -92,6 +92,12 @@ int luo_registry_count(const char *compatible);
 int luo_write_file(const char *path, const char *text);
 /* The value of @key in /sys/kernel/debug/luo_test/stats, or -1. */
 long long luo_test_stat(const char *key);
+/*
+ * The value of the "KEY:<TAB>value" line of /proc/self/fdinfo/FD, in @val
+ * (at most @len bytes with the NUL): 0, -ENOENT if there is no such line,
+ * or -errno.
+ */
+int luo_fdinfo(int fd, const char *key, char *val, size_t len);
 /* Open a file of the test file type holding @value; fd or -errno. */
 int luo_ftype_open(uint64_t value);
 /* Read the value a file of the test file type holds, or -errno. */
