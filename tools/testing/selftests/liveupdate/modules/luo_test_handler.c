@@ -30,6 +30,14 @@
  * The module parameter @fail_freeze (writable in sysfs) makes a freeze
  * fail on demand, so that the tests can cancel a live update half-way
  * through liveupdate_reboot() and check that LUO unfreezes everything.
+ *
+ * The module parameter @finish_block (writable in sysfs) makes finish slow
+ * on demand: while it is N > 0, every finish waits until it is released,
+ * by a write to /sys/kernel/debug/luo_test/finish_release or by setting
+ * the parameter to 0, but for N seconds at most, so that a broken test
+ * cannot wedge the kernel. The stats count the finishes waiting now
+ * (finish_waiting) and those whose wait ran out (finish_timeout), so that
+ * a test knows, without guessing from time, that a finish is in progress.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -45,6 +53,7 @@
 #include <linux/module.h>
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "luo_test_ftype.h"
@@ -59,6 +68,42 @@ static int fail_freeze;
 module_param(fail_freeze, int, 0644);
 MODULE_PARM_DESC(fail_freeze,
 		 "If N > 0, the Nth freeze from now fails with -EIO (0: never)");
+
+/* The longest a finish waits for its release, whatever @finish_block says. */
+#define LUO_TEST_FINISH_MAX_WAIT	600U
+
+static unsigned int finish_block;
+static DECLARE_WAIT_QUEUE_HEAD(luo_test_finish_wq);
+/* Bumped by every release: a finish waits until it changes. */
+static atomic_t luo_test_finish_gen;
+static atomic_t luo_test_finish_waiting;
+
+/* Wake every waiting finish. */
+static void luo_test_finish_release(void)
+{
+	atomic_inc(&luo_test_finish_gen);
+	wake_up_all(&luo_test_finish_wq);
+}
+
+/* Setting @finish_block to 0 releases the finishes that wait. */
+static int luo_test_finish_block_set(const char *val,
+				     const struct kernel_param *kp)
+{
+	int err = param_set_uint(val, kp);
+
+	if (!err && !READ_ONCE(finish_block))
+		luo_test_finish_release();
+	return err;
+}
+
+static const struct kernel_param_ops luo_test_finish_block_ops = {
+	.set	= luo_test_finish_block_set,
+	.get	= param_get_uint,
+};
+
+module_param_cb(finish_block, &luo_test_finish_block_ops, &finish_block, 0644);
+MODULE_PARM_DESC(finish_block,
+		 "If N > 0, every finish waits until released, for N seconds at most (0: never)");
 
 /* The page the FLB hands over. */
 struct luo_test_flb_page {
@@ -79,6 +124,7 @@ enum luo_test_stat {
 	STAT_FLB_RETRIEVE,
 	STAT_FLB_FINISH,
 	STAT_FLB_MISSING,
+	STAT_FINISH_TIMEOUT,
 	STAT_COUNT
 };
 
@@ -95,6 +141,7 @@ static const char * const luo_test_stat_names[STAT_COUNT] = {
 	[STAT_FLB_RETRIEVE]	= "flb_retrieve",
 	[STAT_FLB_FINISH]	= "flb_finish",
 	[STAT_FLB_MISSING]	= "flb_missing",
+	[STAT_FINISH_TIMEOUT]	= "finish_timeout",
 };
 
 static atomic_t luo_test_stats[STAT_COUNT];
@@ -238,8 +285,30 @@ static int luo_test_retrieve(struct liveupdate_file_op_args *args)
 	return 0;
 }
 
+/* Wait while @finish_block asks for it, until released or out of time. */
+static void luo_test_finish_wait(void)
+{
+	unsigned int secs = min(READ_ONCE(finish_block),
+				LUO_TEST_FINISH_MAX_WAIT);
+	int gen = atomic_read(&luo_test_finish_gen);
+	long left;
+
+	if (!secs)
+		return;
+	atomic_inc(&luo_test_finish_waiting);
+	left = wait_event_timeout(luo_test_finish_wq,
+				  atomic_read(&luo_test_finish_gen) != gen,
+				  secs * HZ);
+	atomic_dec(&luo_test_finish_waiting);
+	if (!left) {
+		pr_info("finish was not released within %u s, going on\n", secs);
+		luo_test_count(STAT_FINISH_TIMEOUT);
+	}
+}
+
 static void luo_test_finish(struct liveupdate_file_op_args *args)
 {
+	luo_test_finish_wait();
 	luo_test_count(STAT_FINISH);
 }
 
@@ -268,6 +337,8 @@ static int luo_test_stats_show(struct seq_file *m, void *v)
 			   atomic_read(&luo_test_stats[i]));
 	seq_printf(m, "in_ok %d\n", luo_test_in_ok);
 	seq_printf(m, "flb_held %d\n", atomic_read(&luo_test_held));
+	seq_printf(m, "finish_waiting %d\n",
+		   atomic_read(&luo_test_finish_waiting));
 	seq_printf(m, "in_cookie %llu\n", luo_test_in_cookie);
 	return 0;
 }
@@ -323,6 +394,19 @@ static const struct file_operations luo_test_unregister_fops = {
 	.write	= luo_test_unregister_write,
 };
 
+static ssize_t luo_test_finish_release_write(struct file *file,
+					     const char __user *ubuf,
+					     size_t len, loff_t *ppos)
+{
+	luo_test_finish_release();
+	return len;
+}
+
+static const struct file_operations luo_test_finish_release_fops = {
+	.owner	= THIS_MODULE,
+	.write	= luo_test_finish_release_write,
+};
+
 static int __init luo_test_handler_init(void)
 {
 	int err;
@@ -342,6 +426,8 @@ static int __init luo_test_handler_init(void)
 			    &luo_test_hold_fops);
 	debugfs_create_file("flb_unregister", 0200, luo_test_dir, NULL,
 			    &luo_test_unregister_fops);
+	debugfs_create_file("finish_release", 0200, luo_test_dir, NULL,
+			    &luo_test_finish_release_fops);
 	return 0;
 }
 module_init(luo_test_handler_init);
