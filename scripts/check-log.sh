@@ -3,14 +3,21 @@
 # check-log.sh LOG: the verdict on one guest log, apart from "did the test
 # pass". Prints one line per problem on stdout; exit status 1 if any.
 #
-# Kernel splats: a panic, BUG, Oops, WARNING, KASAN or UBSAN report, a
-# lockdep report, a blocked task, or a stack trace. Two kinds of stack
-# trace are expected and not splats: the one fault injection prints for
-# every fault it injects (verbose=2, "FAULT_INJECTION: forcing a failure")
-# and the one warn_alloc() prints for the allocation such a fault fails
-# ("page allocation failure:", "vmalloc error:"). Only the lines of such a
-# dump are exempt, up to its "</TASK>", and only from the "Call Trace:"
-# rule: any other splat keyword counts, even inside one.
+# Kernel splats: a panic, BUG (also SLUB's "BUG kmalloc-64 (...): ..."),
+# Oops, WARNING, KASAN or UBSAN report, a lockdep report, an RCU stall, a
+# blocked task, an allocation failure, or a stack trace. Two kinds of
+# stack trace are expected and not splats: the one fault injection prints
+# for every fault it injects (verbose=2, "FAULT_INJECTION: forcing a
+# failure") and the one warn_alloc() prints for the allocation such a
+# fault fails ("page allocation failure:", "vmalloc error:"). The latter
+# is exempt only when a fault line started it: one injected into the same
+# task, in the same kernel, and not already followed by such a dump; any
+# other allocation failure is a splat. Only the lines of such a dump are
+# exempt, up to its "</TASK>" or the next kernel's "Linux version" (a
+# kexec), and only from the "Call Trace:" rule: any other splat keyword
+# counts, even inside one. (The debug config has neither the hung-task
+# detector nor UBSAN nor the soft-lockup detector today: their rules wait
+# for the config.)
 #
 # kmemleak: a kernel with kmemleak prints "kmemleak: Kernel memory leak
 # detector initialized" when it boots, and the guest scans before it ends
@@ -31,13 +38,33 @@ set -uo pipefail
 log=${1:?log}
 
 perl -ne '
-	BEGIN { $bad = 0; $exempt = 0; }
+	# $exempt: in a dump whose "Call Trace:" is expected. $fi: a fault
+	# was injected and its allocation failure may follow; $fi_comm: into
+	# which task ("" until its dump names it).
+	BEGIN { $bad = 0; $exempt = 0; $fi = 0; $fi_comm = ""; }
 	s/^\[[0-9.]+\] //;
 	my $klog = s/^\[ *[0-9]+\.[0-9]+\] //;
-	if ($klog && /FAULT_INJECTION: forcing a failure|page allocation failure:|vmalloc error:/) {
-		$exempt = 1;
+	my $splat = 0;
+	if (/Linux version/) {
+		# a new kernel: nothing of the last one carries over
+		$exempt = 0;
+		$fi = 0;
 	}
-	my $splat = /Kernel panic|BUG:|Oops|WARNING:|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|lock held when returning|suspicious RCU usage|INFO: task .* blocked|general protection fault/;
+	if ($klog && /FAULT_INJECTION: forcing a failure/) {
+		$exempt = 1;
+		$fi = 1;
+		$fi_comm = "";
+	} elsif ($klog && /^(.*?): (page allocation failure:|vmalloc error:)/) {
+		if ($fi && ($fi_comm eq "" || $fi_comm eq $1)) {
+			$exempt = 1;
+			$fi = 0;
+		} else {
+			$splat = 1;
+		}
+	} elsif ($klog && $fi && $fi_comm eq "" && /\bComm: (\S+)/) {
+		$fi_comm = $1;
+	}
+	$splat ||= /Kernel panic|BUG:|BUG \S+ \([^)]*\): |Oops|WARNING:|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|lock held when returning|suspicious RCU usage|detected (expedited )?stalls|self-detected stall|kthread starved|INFO: task .* blocked|general protection fault/;
 	$splat ||= (/Call Trace:/ && !$exempt);
 	$exempt = 0 if /<\/TASK>/;
 	if ($splat && !$bad++) {

@@ -22,6 +22,11 @@ STL=$ROOT/tools/testing/selftests/liveupdate
 # The parsers of guest output (TAP, KUnit, test lists) live in results.sh,
 # where the harness self-test feeds them broken logs.
 . "$ROOT/scripts/results.sh"
+# checker_results runs a checker (a script that prints its own result
+# lines) and adds a "not ok" when it exits non-zero, reports nothing, or
+# reports another number of results than pinned. Pinned: the number of
+# checks of the harness self-test (raise it with every check added).
+HARNESS_CHECKS=64
 tally() {
 	local line
 	while IFS= read -r line; do
@@ -41,7 +46,7 @@ O_REF=$("$ROOT/scripts/build-kernel.sh" ref fast); result $? "build: reference (
 # Does the harness itself fail when it should? (A few seconds; it needs
 # the base tree's kunit.py, hence after the builds.)
 say "harness self-test"
-tally < <("$ROOT/scripts/harness-selftest.sh")
+tally < <(checker_results "harness self-test" "$HARNESS_CHECKS" "$ROOT/scripts/harness-selftest.sh")
 
 say "building test programs"
 "$ROOT/scripts/build-tests.sh" "$O_OURS" "$W/bin" >"$W/build-tests.log" 2>&1
@@ -59,8 +64,10 @@ result $? "kunit: boot log clean"
 sed -n 's/^\[[0-9.]*\] //p' "$W/kunit.log" >"$W/kunit.ktap"
 python3 "$TREE_DIR/tools/testing/kunit/kunit.py" parse "$W/kunit.ktap" >"$W/kunit.txt" 2>&1
 result $? "kunit: kunit.py parse verdict"
-# One suite per file under test (kernel/liveupdate/tests/).
-tally < <(kunit_results "$W/kunit.txt" liveupdate_ser liveupdate_session liveupdate_file liveupdate_flb)
+# One suite per file under test (kernel/liveupdate/tests/), each with its
+# number of cases pinned: a suite that loses a case fails (a new case needs
+# its number raised here).
+tally < <(kunit_results "$W/kunit.txt" liveupdate_ser=4 liveupdate_session=1 liveupdate_file=3 liveupdate_flb=2)
 
 say "uAPI selftests"
 "$ROOT/scripts/qemu-run.sh" "$K_OURS" "$W/initramfs.cpio" "$W/selftests.log" 1200 "luotest=selftests"
@@ -132,12 +139,13 @@ result $? "kexec: all $n runs reported"
 # The same uAPI cases on the reference and on ours, compared case by case
 # (differences allowed only where the document's deviations table says).
 say "conformance with the reference"
-tally < <("$ROOT/scripts/conformance.sh" run "$K_REF" "$K_OURS" "$W/initramfs.cpio" "$W")
+# (The cases each run must print are pinned in scripts/conformance.cases.)
+tally < <(checker_results "conformance.sh" "" "$ROOT/scripts/conformance.sh" run "$K_REF" "$K_OURS" "$W/initramfs.cpio" "$W")
 
 say "hygiene"
-tally < <("$ROOT/scripts/hygiene.sh" "$O_OURS" "$W")
+tally < <(checker_results "hygiene.sh" "" "$ROOT/scripts/hygiene.sh" "$O_OURS" "$W")
 
 say "documentation and the patch series"
-tally < <("$ROOT/scripts/docs.sh" --tree-ready)
-tally < <("$ROOT/scripts/patches.sh" --check)
+tally < <(checker_results "docs.sh" "" "$ROOT/scripts/docs.sh" --tree-ready)
+tally < <(checker_results "patches.sh" "" "$ROOT/scripts/patches.sh" --check)
 summary

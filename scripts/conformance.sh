@@ -8,24 +8,32 @@
 #       boot both kernels (reference -> reference, ours -> ours), then compare
 #   conformance.sh compare REF_LOG OURS_LOG
 #       compare two guest logs that hold luo_conform's output
+#   conformance.sh pin OURS_LOG
+#       write the names of the cases of a clean run into the pinned list
+#       (scripts/conformance.cases; when luo_conform gains or loses a case)
 #
 # luo_conform prints "CASE <stage>.<case> <result>" per case. A case whose
 # result differs is fine only if it is a row of the "Deliberate deviations"
 # table in Documentation/core-api/liveupdate.rst with the same two results;
 # a row whose case does not differ (or differs otherwise) is stale and fails
-# too. Prints "ok - ..."/"not ok - ..." lines (for check.sh's tally), each
-# failure with both results; the exit status is non-zero on any failure.
+# too. Each run must print exactly the cases of the pinned list, so that a
+# luo_conform that stops early on both kernels, or loses cases, fails. A
+# document or a table that cannot be read fails, and every difference is
+# still reported. Prints "ok - ..."/"not ok - ..." lines (for check.sh's
+# tally), each failure with both results; the exit status is non-zero on
+# any failure.
 . "$(dirname "$0")/lib.sh"
 set +e
 
 DOC=${LUO_DEVIATIONS_DOC:-$ROOT/Documentation/core-api/liveupdate.rst}
+CASES=${LUO_CONFORM_CASES:-$ROOT/scripts/conformance.cases}
 
 compare() {
-	python3 - "$1" "$2" "$DOC" <<'EOF'
+	python3 - "$1" "$2" "$DOC" "$CASES" <<'EOF'
 import re
 import sys
 
-ref_log, ours_log, doc = sys.argv[1:4]
+ref_log, ours_log, doc, pinfile = sys.argv[1:5]
 fails = 0
 
 
@@ -39,7 +47,12 @@ def say(ok, msg):
 def cases(log):
     """CASE lines of a guest log, in order; the host prefixes a timestamp."""
     out, dups, ends = {}, [], 0
-    with open(log, errors='replace') as f:
+    try:
+        f = open(log, errors='replace')
+    except OSError as e:
+        say(False, 'cannot read the guest log: %s' % e)
+        return out, dups, ends
+    with f:
         for line in f:
             line = line.rstrip('\n')
             m = re.match(r'^\[[0-9.]+\] CASE (\S+) ?(.*)$', line)
@@ -54,8 +67,12 @@ def cases(log):
 
 
 def deviations(path):
-    """Rows of the simple table under the 'Deliberate deviations' heading."""
-    lines = open(path).read().split('\n')
+    """Rows of the simple table under the 'Deliberate deviations' heading,
+    or a string that says why there is no table."""
+    try:
+        lines = open(path).read().split('\n')
+    except OSError as e:
+        return 'cannot read it: %s' % e
     start = None
     for i, l in enumerate(lines[:-1]):
         if l.startswith('Deliberate deviations') and \
@@ -63,13 +80,15 @@ def deviations(path):
             start = i + 2
             break
     if start is None:
-        return None
+        return 'no "Deliberate deviations" heading'
     border = re.compile(r'^\s*=+( +=+)+\s*$')
     borders = [i for i in range(start, len(lines)) if border.match(lines[i])]
     if len(borders) < 3:
-        return None
+        return 'no simple table under the heading'
     b = lines[borders[0]]
     cols = [m.start() for m in re.finditer(r'=+', b)]
+    if len(cols) < 3:
+        return 'the table has %d columns, not case, reference, ours' % len(cols)
     rows = {}
     for l in lines[borders[1] + 1:borders[2]]:
         if not l.strip() or not l[cols[0]:cols[1]].strip():
@@ -93,10 +112,39 @@ notrun = [n for n, r in list(ref.items()) + list(ours.items())
 say(not notrun, 'every case ran on both kernels (%s)' %
     (' '.join(notrun) or 'yes'))
 
+# The pinned list of case names: every run prints exactly these.
+try:
+    with open(pinfile) as f:
+        pinned = [l.strip() for l in f
+                  if l.strip() and not l.startswith('#')]
+except OSError as e:
+    pinned = None
+    say(False, 'pinned case list %s: %s (make it from a clean run: '
+        'conformance.sh pin OURS_LOG)' % (pinfile.split('/')[-1], e))
+if pinned is not None:
+    pinset = set(pinned)
+    for who, got in (('reference', ref), ('ours', ours)):
+        missing = [n for n in pinned if n not in got]
+        extra = [n for n in got if n not in pinset]
+        detail = ''
+        if missing:
+            detail += '; missing: ' + ' '.join(missing[:10]) + \
+                (' ...' if len(missing) > 10 else '')
+        if extra:
+            detail += '; not pinned: ' + ' '.join(extra[:10]) + \
+                (' ...' if len(extra) > 10 else '') + \
+                ' (new cases: conformance.sh pin OURS_LOG)'
+        say(not missing and not extra,
+            '%s run printed the %d pinned cases (%d printed%s)' %
+            (who, len(pinned), len(got), detail))
+
 table = deviations(doc)
-say(table is not None, 'deliberate-deviations table found in %s (%d rows)' %
-    (doc.split('/')[-1], len(table or {})))
-table = table or {}
+say(isinstance(table, dict),
+    'deliberate-deviations table found in %s (%s)' %
+    (doc.split('/')[-1], '%d rows' % len(table) if isinstance(table, dict)
+     else table))
+if not isinstance(table, dict):
+    table = {}
 
 same = 0
 names = list(ref) + [n for n in ours if n not in ref]
@@ -124,9 +172,29 @@ sys.exit(1 if fails else 0)
 EOF
 }
 
+# pin LOG: the case names of a clean run of both stages, in order.
+pin() {
+	local log=$1 names
+	names=$(sed -n 's/^\[[0-9.]*\] CASE \([^ ]*\).*/\1/p' "$log")
+	[ "$(grep -c '^\[[0-9.]*\] 1\.\.[0-9]*$' "$log")" = 2 ] ||
+		die "$log: not two stages of luo_conform"
+	[ -n "$names" ] || die "$log: no CASE lines"
+	! grep -q '^\[[0-9.]*\] CASE [^ ]* NOTRUN' "$log" || die "$log: cases that did not run"
+	[ -z "$(sort <<<"$names" | uniq -d)" ] || die "$log: duplicate case names"
+	{
+		echo "# The cases of luo_conform, pinned: scripts/conformance.sh fails a run"
+		echo "# that prints other cases. Remake with: conformance.sh pin OURS_LOG"
+		echo "$names"
+	} >"$CASES.tmp" && mv "$CASES.tmp" "$CASES"
+	say "$CASES: $(wc -l <<<"$names") cases"
+}
+
 case ${1:-} in
 compare)
 	compare "${2:?ref log}" "${3:?ours log}"
+	;;
+pin)
+	pin "${2:?ours log}"
 	;;
 run)
 	kref=${2:?ref kernel} kours=${3:?our kernel} initrd=${4:?initramfs} w=${5:?workdir}
@@ -143,6 +211,6 @@ run)
 	exit $rc
 	;;
 *)
-	die "usage: conformance.sh run KREF KOURS INITRD WORKDIR | compare REF_LOG OURS_LOG"
+	die "usage: conformance.sh run KREF KOURS INITRD WORKDIR | compare REF_LOG OURS_LOG | pin OURS_LOG"
 	;;
 esac

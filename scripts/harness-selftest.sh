@@ -1,11 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # harness-selftest.sh: the harness must report what happened. Feed the real
-# parsers (results.sh), qemu-run.sh (with a fake QEMU), hygiene.sh (with a
-# broken checkpatch), build-tests.sh and the selftests Makefile inputs that
-# must fail, and check that they do; and a good input that must pass, so
-# that a parser that fails everything is caught too. One "ok - harness:
-# ..." or "not ok - harness: ..." line per check; takes a few seconds.
+# parsers (results.sh), qemu-run.sh (with a fake QEMU), check-log.sh (with
+# fake guest logs), the checkers' wrapper (checker_results) and the
+# checkers themselves (hygiene.sh with a broken checkpatch or no files,
+# docs.sh without a tree, conformance.sh compare with a broken document or
+# a case list that does not match), build-tests.sh and the selftests
+# Makefile inputs that must fail, and check that they do; and a good input
+# that must pass, so that a parser that fails everything is caught too.
+# One "ok - harness: ..." or "not ok - harness: ..." line per check (their
+# number is pinned in check.sh); takes a few seconds. Exit status 1 if any
+# check failed.
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/scripts/results.sh"
 # No pipefail: in "cmd | grep -q", grep may exit at the first match and
@@ -15,9 +20,11 @@ set +e +o pipefail
 T=$(mktemp -d "${TMPDIR:-/tmp}/luo-harness.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 fails=0
+nchecks=0
 check() {
 	local what=$1
 	shift
+	nchecks=$((nchecks + 1))
 	if "$@" >"$T/last.out" 2>&1; then echo "ok - harness: $what"; else
 		fails=$((fails + 1))
 		echo "not ok - harness: $what"
@@ -124,7 +131,14 @@ if [ -n "$kunitpy" ]; then
 	check "KUnit: another suite does not stand in for ours" has "$T/k-other.out" '^not ok - kunit: suite liveupdate did not pass'
 	kunit_results "$T/k-good.txt" liveupdate liveupdate_flb >"$T/k-two.out"
 	check "KUnit: every suite asked for must pass" has "$T/k-two.out" '^not ok - kunit: suite liveupdate_flb did not pass'
+	kunit_results "$T/k-good.txt" liveupdate=4 >"$T/k-pin4.out"
+	check "KUnit: a suite with fewer cases than pinned fails" has "$T/k-pin4.out" \
+		'^not ok - kunit: suite liveupdate ran 3 cases, 4 expected'
+	kunit_results "$T/k-good.txt" liveupdate=3 >"$T/k-pin3.out"
+	check "KUnit: a suite with its pinned number of cases passes" clean "$T/k-pin3.out"
 else
+	nchecks=$((nchecks + 1))
+	fails=$((fails + 1))
 	echo "not ok - harness: KUnit: no kunit.py in $TREE_DIR or $SRC_DIR"
 fi
 kunit_results "$T/k-none.txt" liveupdate >"$T/k-none.out"
@@ -197,4 +211,120 @@ check "Makefile: up-to-date programs are not rebuilt (control)" eval '! mk | gre
 touch -d '+1 minute' "$T/mk-inc/linux/liveupdate.h"
 check "Makefile: a newer uAPI header rebuilds the programs" eval 'mk | grep -q -- "-o $T/mk/liveupdate "'
 
-exit 0
+# ---- check-log.sh: kernel splats in a guest log ------------------------
+# A kernel line: host timestamp, then the guest's printk time.
+klog() {
+	local f=$1
+	shift
+	printf '%s\n' "$@" | sed 's/^/[100.000000] [    5.000000] /' >"$f"
+}
+# splat LOG PATTERN: check-log.sh must fail LOG with a line matching PATTERN.
+splat() {
+	"$ROOT/scripts/check-log.sh" "$1" >"$1.out" 2>&1 && { echo "check-log.sh passed:"; cat "$1"; return 1; }
+	has "$1.out" "$2"
+}
+nosplat() { "$ROOT/scripts/check-log.sh" "$1" >"$1.out" 2>&1 || { cat "$1.out"; false; }; }
+boot="Linux version 7.2.0 (luo@luo)"
+# fault injection's dump, then (verbose=2) warn_alloc()'s for the failed allocation
+fi_dump=("FAULT_INJECTION: forcing a failure."
+	"name fail_page_alloc, interval 1, probability 0, space 0, times 1"
+	"CPU: 1 UID: 0 PID: 80 Comm: luo_fail_nth Not tainted 7.2.0 #1"
+	"Call Trace:" " <TASK>" " dump_stack_lvl+0x5d/0x80" " should_fail_ex+0x1c0/0x1d0" " </TASK>")
+alloc_dump() {
+	printf '%s\n' "$1: $2 order:0, mode:0xcc0(GFP_KERNEL), nodemask=(null)" \
+		"CPU: 1 UID: 0 PID: 80 Comm: $1 Not tainted 7.2.0 #1" \
+		"Call Trace:" " <TASK>" " warn_alloc+0x1a0/0x220" " </TASK>" "Mem-Info:"
+}
+mapfile -t pa_dump < <(alloc_dump luo_fail_nth "page allocation failure:")
+mapfile -t va_dump < <(alloc_dump luo_fail_nth "vmalloc error: size 8192, failed to allocate pages,")
+klog "$T/cl-good.log" "$boot" "luo-init: x" "${fi_dump[@]}" "${pa_dump[@]}" "${fi_dump[@]}" "${va_dump[@]}"
+check "check-log: fault injection's dumps and the allocation failures they cause pass" nosplat "$T/cl-good.log"
+klog "$T/cl-rcu1.log" "$boot" "rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:"
+check "check-log: an RCU stall (detected stalls) fails" splat "$T/cl-rcu1.log" 'detected stalls'
+klog "$T/cl-rcu2.log" "$boot" "rcu: INFO: rcu_preempt detected expedited stalls on CPUs/tasks: { 1-... } 21003 jiffies"
+check "check-log: an expedited RCU stall fails" splat "$T/cl-rcu2.log" 'detected expedited stalls'
+klog "$T/cl-rcu3.log" "$boot" "rcu: INFO: rcu_sched self-detected stall on CPU"
+check "check-log: an RCU self-detected stall fails" splat "$T/cl-rcu3.log" 'self-detected stall'
+klog "$T/cl-rcu4.log" "$boot" "rcu: rcu_preempt kthread starved for 10502 jiffies! g3541 f0x0 RCU_GP_WAIT_FQS(5)"
+check "check-log: a starved RCU kthread fails" splat "$T/cl-rcu4.log" 'kthread starved'
+klog "$T/cl-slub.log" "$boot" "=============================================================================" \
+	"BUG kmalloc-64 (Not tainted): Poison overwritten" \
+	"-----------------------------------------------------------------------------"
+check "check-log: SLUB's BUG kmalloc-64 (...) report fails" splat "$T/cl-slub.log" '^kernel splat: BUG kmalloc-64 (Not tainted)'
+mapfile -t pa_other < <(alloc_dump luo_kexec_multi "page allocation failure:")
+klog "$T/cl-alloc.log" "$boot" "${pa_other[@]}"
+check "check-log: an allocation failure without fault injection fails" splat "$T/cl-alloc.log" 'luo_kexec_multi: page allocation failure'
+klog "$T/cl-alloc2.log" "$boot" "${fi_dump[@]}" "${pa_other[@]}"
+check "check-log: an allocation failure of another task than the faulted one fails" splat "$T/cl-alloc2.log" 'luo_kexec_multi: page allocation failure'
+klog "$T/cl-kexec.log" "$boot" "${fi_dump[@]:0:6}" "$boot" "CPU: 0 UID: 0 PID: 1 Comm: init Not tainted 7.2.0 #1" \
+	"Call Trace:" " <TASK>" " dump_stack_lvl+0x5d/0x80" " </TASK>"
+check "check-log: a fault injection dump cut by a kexec exempts nothing in the next kernel" splat "$T/cl-kexec.log" '^kernel splat: Call Trace:'
+klog "$T/cl-kexec2.log" "$boot" "${fi_dump[@]}" "$boot" "${pa_dump[@]}"
+check "check-log: a fault injected before a kexec does not excuse an allocation failure after it" splat "$T/cl-kexec2.log" 'luo_fail_nth: page allocation failure'
+# Rules that no debug kernel can trigger today (configs/debug.config has no
+# hung-task detector, no UBSAN, no soft-lockup detector): the parser is ready.
+klog "$T/cl-hung.log" "$boot" "INFO: task luo_kexec_simple:80 blocked for more than 122 seconds."
+check "check-log: a blocked task fails (needs DETECT_HUNG_TASK)" splat "$T/cl-hung.log" 'INFO: task luo_kexec_simple:80 blocked'
+klog "$T/cl-ubsan.log" "$boot" "UBSAN: array-index-out-of-bounds in kernel/liveupdate/luo_session.c:100:5"
+check "check-log: a UBSAN report fails (needs UBSAN)" splat "$T/cl-ubsan.log" 'UBSAN: array-index-out-of-bounds'
+klog "$T/cl-soft.log" "$boot" "watchdog: BUG: soft lockup - CPU#1 stuck for 26s! [luo_kexec_stress:80]"
+check "check-log: a soft lockup fails (needs SOFTLOCKUP_DETECTOR)" splat "$T/cl-soft.log" 'soft lockup'
+
+# ---- the checkers: their exit status and their number of results ---------
+fakecheck() { printf '#!/bin/sh\n%s\n' "$2" >"$T/$1"; chmod +x "$T/$1"; }
+fakecheck ck-good 'echo "ok - a"; echo "ok - b"'
+fakecheck ck-died 'echo "ok - a"; echo "ok - b"; exit 3'
+fakecheck ck-silent 'exit 0'
+checker_results c 2 "$T/ck-good" >"$T/ck-good.out"
+check "checker: a checker that ends well with its pinned count passes" clean "$T/ck-good.out"
+checker_results c "" "$T/ck-died" >"$T/ck-died.out"
+check "checker: a checker that exits non-zero after only ok lines fails" has "$T/ck-died.out" \
+	'^not ok - c: exited with status 3, and reported no failure'
+checker_results c "" "$T/ck-silent" >"$T/ck-silent.out"
+check "checker: a checker that reports no result fails" has "$T/ck-silent.out" '^not ok - c: reported no result'
+checker_results c 3 "$T/ck-good" >"$T/ck-pin.out"
+check "checker: a checker with fewer results than pinned fails" has "$T/ck-pin.out" '^not ok - c: 2 results, 3 expected'
+checker_results docs.sh "" env LUO_CACHE="$T/no-cache" LUO_OUT="$T/docs-out" \
+	"$ROOT/scripts/docs.sh" --tree-ready >"$T/ck-docs.out" 2>&1
+check "checker: docs.sh that dies at its first cp (no tree) fails" eval \
+	'has "$T/ck-docs.out" "^not ok - docs.sh: exited with status 1" && has "$T/ck-docs.out" "^not ok - docs.sh: reported no result"'
+# hygiene.sh where git ls-files finds nothing: a copy in an empty repository
+mkdir -p "$T/hyr/scripts"
+cp "$ROOT/scripts/hygiene.sh" "$ROOT/scripts/lib.sh" "$T/hyr/scripts/"
+git init -q "$T/hyr"
+printf 'print "x.c:3: WARNING:SPACING: space prohibited before semicolon\\n"; exit 1;\n' >"$T/hy/src/scripts/checkpatch.pl"
+checker_results hygiene.sh "" "$T/hyr/scripts/hygiene.sh" "$T/hy/O" "$T/hy/W" >"$T/ck-hy.out" 2>&1
+check "hygiene: no files to check (git ls-files finds none) fails" eval \
+	'has "$T/ck-hy.out" "^ok - checkpatch runs" && has "$T/ck-hy.out" "^not ok - hygiene: no kernel files"'
+
+# ---- conformance.sh compare ------------------------------------------------
+glog "$T/c-ref.log" "CASE 1.a 0" "CASE 1.b ENOTTY" "1..2" "CASE 2.c 0" "1..1"
+glog "$T/c-ours.log" "CASE 1.a 0" "CASE 1.b EINVAL" "1..2" "CASE 2.c 0" "1..1"
+printf '%s\n' "Deliberate deviations" "=====================" "" "=====  =========  ======" \
+	"case   reference  ours" "=====  =========  ======" "1.b    ENOTTY     EINVAL" "=====  =========  ======" >"$T/c-doc.rst"
+printf '%s\n' "Deliberate deviations" "=====================" "" "=====  =========" \
+	"case   reference" "=====  =========" "1.b    ENOTTY" "=====  =========" >"$T/c-doc2.rst"
+printf '# pinned\n1.a\n1.b\n2.c\n' >"$T/c.cases"
+printf '1.a\n1.b\n2.c\n2.d\n' >"$T/c-more.cases"
+printf '1.a\n1.b\n' >"$T/c-less.cases"
+conform() { LUO_DEVIATIONS_DOC=$1 LUO_CONFORM_CASES=$2 "$ROOT/scripts/conformance.sh" compare "$T/c-ref.log" "$T/c-ours.log" 2>&1; }
+check "conformance: the pinned cases, differing only as the table says, pass" eval \
+	'conform "$T/c-doc.rst" "$T/c.cases" >"$T/c-good.out" && clean "$T/c-good.out"'
+conform "$T/no-doc.rst" "$T/c.cases" >"$T/c-nodoc.out"
+check "conformance: a missing deviations document fails, and the difference is still reported" eval \
+	'has "$T/c-nodoc.out" "^not ok - conformance: deliberate-deviations table .*cannot read" &&
+	 has "$T/c-nodoc.out" "^not ok - conformance: undocumented difference 1.b"'
+conform "$T/c-doc2.rst" "$T/c.cases" >"$T/c-doc2.out"
+check "conformance: a deviations table it cannot parse fails" eval \
+	'has "$T/c-doc2.out" "^not ok - conformance: deliberate-deviations table .*2 columns" &&
+	 has "$T/c-doc2.out" "^not ok - conformance: undocumented difference 1.b"'
+conform "$T/c-doc.rst" "$T/c-more.cases" >"$T/c-more.out"
+check "conformance: a pinned case that a run did not print fails" has "$T/c-more.out" \
+	'^not ok - conformance: ours run printed the 4 pinned cases (3 printed; missing: 2.d)'
+conform "$T/c-doc.rst" "$T/c-less.cases" >"$T/c-less.out"
+check "conformance: a case that is not pinned fails" has "$T/c-less.out" '^not ok - conformance: ours run .*not pinned: 2.c'
+conform "$T/c-doc.rst" "$T/no.cases" >"$T/c-nopin.out"
+check "conformance: no pinned case list fails" has "$T/c-nopin.out" '^not ok - conformance: pinned case list'
+
+echo "# harness: $nchecks checks, $fails failed"
+[ $fails = 0 ]

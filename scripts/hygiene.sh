@@ -10,6 +10,10 @@ src=$(readlink -f "$O/source")
 cd "$ROOT"
 kfiles=$(git ls-files --cached --others --exclude-standard -- 'kernel/*.[ch]' 'include/*.h' 'lib/*.[ch]' 'mm/*.[ch]')
 ufiles=$(git ls-files --cached --others --exclude-standard -- 'tools/testing/selftests/liveupdate/*.[ch]')
+# An empty list (git ls-files failed, or the paths moved) would check
+# nothing and pass.
+[ -n "$kfiles" ] || echo "not ok - hygiene: no kernel files to check (git ls-files in $ROOT found none)"
+[ -n "$ufiles" ] || echo "not ok - hygiene: no selftest files to check (git ls-files in $ROOT found none)"
 
 cpargs=(--strict --no-tree --terse --show-types --ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG)
 checkpatch() { perl "$src/scripts/checkpatch.pl" "${cpargs[@]}" -f "$1" 2>&1; }
@@ -43,7 +47,7 @@ for f in $kfiles; do
 done
 
 objs=$(for f in $kfiles; do case $f in *.c) echo "${f%.c}.o" ;; esac; done)
-[ -n "$objs" ] || exit 0
+if [ -z "$objs" ]; then echo "not ok - W=1 build: no objects to build"; exit 0; fi
 make -C "$src" O="$O" ARCH=x86_64 CC="ccache gcc" W=1 -j"$JOBS" $objs >"$W/w1.log" 2>&1
 st=$?
 warn=$(grep -E 'warning:|error:' "$W/w1.log")

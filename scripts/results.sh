@@ -71,10 +71,13 @@ tap_results() {
 	}'
 }
 
-# kunit_results KUNIT_TXT SUITE...: the output of "kunit.py parse". Every
-# case and suite is a result; SKIPPED, CRASHED, FAILED and NO TESTS RUN
-# fail, so does every "[ERROR]" of the parser (a plan not met, no KTAP at
-# all), and every SUITE must be among the suites that passed.
+# kunit_results KUNIT_TXT SUITE[=N]...: the output of "kunit.py parse".
+# Every case and suite is a result; SKIPPED, CRASHED, FAILED and NO TESTS
+# RUN fail, so does every "[ERROR]" of the parser (a plan not met, no KTAP
+# at all), and every SUITE must be among the suites that passed. SUITE=N
+# pins the suite's size: exactly N cases of it must have passed (a case of
+# parameters counts once), so that a suite that loses a case (deleted, or
+# compiled out) fails though every case it ran passed.
 kunit_results() {
 	local txt=$1
 	shift
@@ -85,10 +88,32 @@ kunit_results() {
 		return 0
 	fi
 	awk -v suites="$suites" '
-	BEGIN { n = split(suites, want, " ") }
+	BEGIN {
+		n = split(suites, want, " ")
+		for (i = 1; i <= n; i++) {
+			pin[i] = ""
+			if (match(want[i], /=[0-9]+$/)) {
+				pin[i] = substr(want[i], RSTART + 1) + 0
+				want[i] = substr(want[i], 1, RSTART - 1)
+			}
+		}
+		depth = 0
+	}
 	{ sub(/^\[[0-9:]+\] /, "") }
 	/^\[ERROR\] / { printf "not ok - kunit: %s\n", substr($0, 9); next }
+	# "==== suite (N subtests) ====" opens a suite, "==== case ====" a
+	# case with parameters one level deeper; "==== [STATUS] name ===="
+	# closes either.
+	/^=+ / && !/^=+ \[[A-Z ]+\] / {
+		line = $0
+		sub(/^=+ /, "", line)
+		sub(/ *=+$/, "", line)
+		sub(/ \([0-9]+ subtests?\)$/, "", line)
+		stack[++depth] = line
+		next
+	}
 	{
+		wrapped = ($0 ~ /^=+ /)
 		line = $0
 		sub(/^=+ /, "", line)
 		sub(/ =+$/, "", line)
@@ -98,6 +123,12 @@ kunit_results() {
 		name = substr(line, RLENGTH + 2)
 		if (name == "")
 			name = "(unnamed)"
+		if (wrapped && depth > 0 && stack[depth] == name)
+			depth--
+		# a case: a plain line directly in a suite, or a closed case
+		# of parameters
+		if (depth == 1 && (!wrapped || name != stack[1]) && st == "PASSED")
+			cases[stack[1]]++
 		if (st == "PASSED") {
 			printf "ok - kunit: %s\n", name
 			passed[name] = 1
@@ -108,9 +139,12 @@ kunit_results() {
 		}
 	}
 	END {
-		for (i = 1; i <= n; i++)
+		for (i = 1; i <= n; i++) {
 			if (!(want[i] in passed))
 				printf "not ok - kunit: suite %s did not pass (not in the log, or not every case passed)\n", want[i]
+			else if (pin[i] != "" && cases[want[i]] + 0 != pin[i])
+				printf "not ok - kunit: suite %s ran %d cases, %d expected (pinned by the caller)\n", want[i], cases[want[i]], pin[i]
+		}
 	}' "$txt"
 }
 
@@ -136,4 +170,42 @@ test_list() {
 # test_list_entries FILE: the entries themselves, one per line.
 test_list_entries() {
 	grep -Ev '^[[:space:]]*(#|$)' "$1" || true
+}
+
+# checker_results NAME WANT CMD...: run CMD, a checker that prints "ok -
+# ..." and "not ok - ..." lines (conformance.sh, hygiene.sh, docs.sh,
+# patches.sh, harness-selftest.sh), and pass its lines on as they come.
+# A checker that dies can print only "ok" lines, or nothing at all; so
+# this adds a "not ok - NAME: ..." line when CMD exits non-zero, when it
+# printed no result, and, if WANT is a number, when it printed other than
+# WANT results (a pinned count, so that a shrinking checker fails).
+checker_results() {
+	local name=$1 want=$2
+	shift 2
+	# The status goes on a line of its own after CMD's last line, which
+	# may lack its newline.
+	{ "$@"; printf '\n#luo-checker-exit %d\n' $?; } | awk -v name="$name" -v want="$want" '
+	/^#luo-checker-exit [0-9]+$/ { st = $2; next }
+	# the empty line before the status is ours
+	/^$/ { blank++; next }
+	{
+		for (; blank > 0; blank--)
+			print ""
+		print
+		fflush()
+	}
+	/^not ok/ { n++; nf++; next }
+	/^ok/ { n++ }
+	END {
+		if (st == "")
+			printf "not ok - %s: no exit status (killed?)\n", name
+		else if (st != 0 && nf)
+			printf "not ok - %s: exited with status %d (%d failures reported)\n", name, st, nf
+		else if (st != 0)
+			printf "not ok - %s: exited with status %d, and reported no failure (it died)\n", name, st
+		if (!n)
+			printf "not ok - %s: reported no result\n", name
+		else if (want ~ /^[0-9]+$/ && n != want + 0)
+			printf "not ok - %s: %d results, %d expected (pinned in scripts/check.sh)\n", name, n, want
+	}'
 }
