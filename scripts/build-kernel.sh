@@ -29,16 +29,7 @@ if [ "$(cat "$O/.config-frags" 2>/dev/null)" != "$want" ] || [ ! -f "$O/.config"
 		"$O/.config" "${frags[@]}" >"$O/merge.log" 2>&1
 	"${kmake[@]}" -s olddefconfig >/dev/null
 	# Every option we asked for must have stuck.
-	for f in "${frags[@]}"; do
-		{ grep -E "^CONFIG_[A-Z0-9_]+=" "$f" || true; } | while IFS= read -r line; do
-			opt=${line%%=*}; val=${line#*=}
-			if [ "$val" = n ]; then
-				! grep -q "^$opt=" "$O/.config" || die "$variant-$profile: $opt is set, wanted n"
-			else
-				grep -qx "$line" "$O/.config" || die "$variant-$profile: $line did not stick ($(grep "^$opt=\|$opt is not" "$O/.config"))"
-			fi
-		done
-	done
+	bad=$(config_unstuck "$O/.config" "${frags[@]}") || die "$variant-$profile: $bad"
 	echo "$want" >"$O/.config-frags"
 fi
 
@@ -49,6 +40,13 @@ if ! "${kmake[@]}" bzImage modules 2>&1 | tee "$O/build.log" |
 	awk '/^  [A-Z]/ { if (++n % 500 == 0) { printf "    ... %d build steps\n", n > "/dev/stderr" } }'; then
 	tail -40 "$O/build.log" >&2
 	die "kernel build failed: $variant-$profile"
+fi
+# And still after the build: kbuild configures again on its own when a
+# Kconfig file changed, and drops an option whose dependencies went away.
+# (Configure from the fragments again next time.)
+if ! bad=$(config_unstuck "$O/.config" "${frags[@]}"); then
+	rm -f "$O/.config-frags"
+	die "$variant-$profile: the build changed the config: $bad"
 fi
 say "built $variant-$profile in $(($(date +%s) - start)) s"
 echo "$O"

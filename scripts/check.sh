@@ -26,7 +26,7 @@ STL=$ROOT/tools/testing/selftests/liveupdate
 # lines) and adds a "not ok" when it exits non-zero, reports nothing, or
 # reports another number of results than pinned. Pinned: the number of
 # checks of the harness self-test (raise it with every check added).
-HARNESS_CHECKS=64
+HARNESS_CHECKS=88
 tally() {
 	local line
 	while IFS= read -r line; do
@@ -95,6 +95,8 @@ kexec_run() {
 		"luotest=kexec:$prog luonext=$to${pargs:+ luoargs=$pargs}$kcmd" </dev/null
 	result $? "kexec: $name $from -> $to: every stage clean and passed"
 	tally < <(tap_results "$log" "kexec $name $from->$to" "$nst")
+	# luo_fail_nth's reboot sweep must end on a kexec that reached no fault.
+	[ "$prog$pargs" = luo_fail_nth ] && tally < <(reboot_sweep_results "$log" "kexec $name $from->$to")
 	# ours -> ours: the in-kernel FLB test (lib/tests/liveupdate.c) rode
 	# along with every preserved memfd; each of its FLBs must come back,
 	# in every kernel after the first, unless the test corrupted them.
@@ -107,15 +109,30 @@ kexec_run() {
 		result $? "kexec: $name: in-kernel test FLBs handed over ($good of $want ok, $bad bad)"
 	fi
 }
+# A negative control: luo_kexec_hostile --control leaves the handover
+# intact, so stage 2's checks of the class "loop" (refused as a whole) must
+# fail: the first open (it works), the three sessions (they come back) and
+# the two log lines (nothing to log), 6 of its 8 tests. It must fail in
+# those and in nothing else: the log clean, stage 1 passed, LUO-DONE rc=1.
+kexec_control() {
+	local log=$W/kexec-control-hostile-loop.log
+	"$ROOT/scripts/qemu-run.sh" "$K_OURS" "$W/initramfs.cpio" "$log" 1800 \
+		"luotest=kexec:luo_kexec_hostile luonext=ours luoargs=--class,loop,--control" \
+		</dev/null 2>"$log.stderr"
+	"$ROOT/scripts/check-log.sh" "$log" >>"$log.stderr" && grep -q 'LUO-DONE rc=[1-9]' "$log"
+	result $? "kexec control: hostile --control ran both stages, no splat, and failed"
+	control_results "$log" "kexec control: luo_kexec_hostile --class loop --control" 6
+}
 # A guest is mostly one busy vCPU, so QEMU_JOBS guests (default: one per
-# host CPU) run at once; each run's lines go to its own file and are
-# tallied in the order of the lists once all have ended.
+# host CPU) run at once; each run's lines go to its own file, ending with
+# one line "#luo-run-end" (see run_results), and are tallied in the order
+# of the lists once all have ended. kexec_queue N CMD [ARGS...].
 kexec_queue() {
 	local n=$1; shift
 	while [ "$(jobs -rp | wc -l)" -ge "${QEMU_JOBS:-$JOBS}" ]; do
 		wait -n
 	done
-	kexec_run "$@" >"$W/kexec-result-$(printf %03d "$n").txt" &
+	{ "$@"; echo "#luo-run-end"; } >"$W/kexec-result-$(printf %03d "$n").txt" &
 }
 say "kexec tests"
 rm -f "$W"/kexec-result-*.txt
@@ -123,15 +140,16 @@ tally < <(test_list "$STL/kexec_tests.txt")
 tally < <(test_list "$STL/interop_tests.txt")
 n=0
 while read -r prog args; do
-	kexec_queue $((n += 1)) "$prog" ours ours "$args"
+	kexec_queue $((n += 1)) kexec_run "$prog" ours ours "$args"
 done < <(test_list_entries "$STL/kexec_tests.txt")
+kexec_queue $((n += 1)) kexec_control
 while read -r prog args; do
-	kexec_queue $((n += 1)) "$prog" ref ours "$args"
-	kexec_queue $((n += 1)) "$prog" ours ref "$args"
+	kexec_queue $((n += 1)) kexec_run "$prog" ref ours "$args"
+	kexec_queue $((n += 1)) kexec_run "$prog" ours ref "$args"
 done < <(test_list_entries "$STL/interop_tests.txt")
 wait
 for f in "$W"/kexec-result-*.txt; do
-	[ -f "$f" ] && tally <"$f"
+	[ -f "$f" ] && tally < <(run_results "$f")
 done
 [ "$(ls "$W"/kexec-result-*.txt 2>/dev/null | wc -l)" = "$n" ]
 result $? "kexec: all $n runs reported"

@@ -50,9 +50,10 @@ EOF
 
 # Debian's Sphinx is a module of the system python3 (not of any other
 # python3 on PATH).
+# (A failure is a result, not the end of this script.)
+st=0
 srctree=$TREE_DIR /usr/bin/python3 -m sphinx -b html -q -w "$D/warnings.log" \
-	"$D/src" "$D/html" >"$D/sphinx.log" 2>&1
-st=$?
+	"$D/src" "$D/html" >"$D/sphinx.log" 2>&1 || st=$?
 nw=$(cat "$D/warnings.log" 2>/dev/null | grep -c . || true)
 if [ $st = 0 ] && [ "$nw" = 0 ]; then
 	echo "ok - docs: $PAGES build with Sphinx, 0 warnings"
@@ -64,22 +65,28 @@ fi
 # A kernel-doc directive that selects nothing renders nothing, silently:
 # every DOC: block a page names must exist, and every public function with
 # kernel-doc (liveupdate_*() in kernel/liveupdate/) must render somewhere.
+# Finding none of either proves nothing: that fails too.
 bad=""
+ndoc=0
 for p in $PAGES; do
 	while IFS='|' read -r file doc; do
+		ndoc=$((ndoc + 1))
 		grep -q "^ \* DOC: $doc\$" "$TREE_DIR/$file" || bad+=" $p:$file:'$doc'"
 	done < <(awk '/^\.\. kernel-doc::/ { f = $3 } /^   :doc:/ { sub(/^   :doc: */, ""); print f "|" $0 }' \
 		"$D/src/$p.rst")
 done
-if [ -z "$bad" ]; then echo "ok - docs: every DOC: block the pages name exists"; else
-	echo "not ok - docs: DOC: blocks that do not exist:$bad"; fi
+if [ -n "$bad" ]; then echo "not ok - docs: DOC: blocks that do not exist:$bad"
+elif [ $ndoc = 0 ]; then echo "not ok - docs: the pages name no DOC: block"
+else echo "ok - docs: all $ndoc DOC: blocks the pages name exist"; fi
 missing=""
 n=0
 for f in "$TREE_DIR"/kernel/liveupdate/*.c; do
+	[ -f "$f" ] || continue
 	for fn in $(sed -n 's/^ \* \(liveupdate_[a-z0-9_]*\)\(()\)\? - .*/\1/p' "$f"); do
 		n=$((n + 1))
 		grep -q "id=\"c\.$fn\"" "$D"/html/*/*.html || missing+=" $fn()"
 	done
 done
-if [ -z "$missing" ]; then echo "ok - docs: all $n documented liveupdate_*() functions render"; else
-	echo "not ok - docs: documented but never rendered:$missing"; fi
+if [ -n "$missing" ]; then echo "not ok - docs: documented but never rendered:$missing"
+elif [ $n = 0 ]; then echo "not ok - docs: found no documented liveupdate_*() function in $TREE_DIR/kernel/liveupdate"
+else echo "ok - docs: all $n documented liveupdate_*() functions render"; fi

@@ -4,10 +4,14 @@
 # parsers (results.sh), qemu-run.sh (with a fake QEMU), check-log.sh (with
 # fake guest logs), the checkers' wrapper (checker_results) and the
 # checkers themselves (hygiene.sh with a broken checkpatch or no files,
-# docs.sh without a tree, conformance.sh compare with a broken document or
-# a case list that does not match), build-tests.sh and the selftests
-# Makefile inputs that must fail, and check that they do; and a good input
-# that must pass, so that a parser that fails everything is caught too.
+# docs.sh without a tree or with nothing to check, conformance.sh compare
+# with a broken document or a case list that does not match, patches.sh's
+# checkpatch that cannot run), build-tests.sh and the selftests Makefile
+# inputs that must fail, kexec result files cut short, negative controls
+# that pass, a fail-nth reboot sweep that ends on an absorbed fault,
+# mktree.sh bringing a base file back with its old time, a config option
+# that did not stick; and check that they fail; and a good input that
+# must pass, so that a parser that fails everything is caught too.
 # One "ok - harness: ..." or "not ok - harness: ..." line per check (their
 # number is pinned in check.sh); takes a few seconds. Exit status 1 if any
 # check failed.
@@ -325,6 +329,120 @@ conform "$T/c-doc.rst" "$T/c-less.cases" >"$T/c-less.out"
 check "conformance: a case that is not pinned fails" has "$T/c-less.out" '^not ok - conformance: ours run .*not pinned: 2.c'
 conform "$T/c-doc.rst" "$T/no.cases" >"$T/c-nopin.out"
 check "conformance: no pinned case list fails" has "$T/c-nopin.out" '^not ok - conformance: pinned case list'
+
+# ---- kexec result files: one end line each ------------------------------
+printf 'ok - kexec: a\nok - kexec: b\n#luo-run-end\n' >"$T/rr-good.txt"
+printf 'ok - kexec: a\n' >"$T/rr-cut.txt"
+: >"$T/rr-empty.txt"
+printf 'ok - kexec: a\n#luo-run-end\nok - kexec: a\n#luo-run-end\n' >"$T/rr-twice.txt"
+for v in good cut empty twice; do run_results "$T/rr-$v.txt" >"$T/rr-$v.out"; done
+check "kexec results: a file with its end line passes" eval \
+	'clean "$T/rr-good.out" && [ "$(grep -c . "$T/rr-good.out")" = 2 ]'
+check "kexec results: an empty file (a run killed at once) fails" has "$T/rr-empty.out" '^not ok - rr-empty.txt: 0 end lines'
+check "kexec results: a file without its end line (a run killed mid-way) fails" has "$T/rr-cut.out" '^not ok - rr-cut.txt: 0 end lines'
+check "kexec results: a file with two end lines fails" has "$T/rr-twice.out" '^not ok - rr-twice.txt: 2 end lines'
+
+# ---- the negative control: a kexec test whose stage 2 must fail -------------
+ctl() {
+	local f=$1 s2=$2
+	shift 2
+	glog "$f" "TAP version 13" "1..2" "ok 1 - a" "ok 2 - b" "[    9.000000] kexec_core: Starting new kernel" \
+		"TAP version 13" "1..3" "$@" "LUO-DONE rc=$s2"
+}
+ctl "$T/ctl-good.log" 1 "not ok 1 - open fails" "ok 2 - second open" "not ok 3 - log"
+ctl "$T/ctl-passed.log" 0 "ok 1 - open fails" "ok 2 - second open" "ok 3 - log"
+ctl "$T/ctl-one.log" 1 "not ok 1 - open fails" "ok 2 - second open" "ok 3 - log"
+ctl "$T/ctl-short.log" 1 "not ok 1 - open fails" "not ok 2 - second open"
+glog "$T/ctl-nostage2.log" "TAP version 13" "1..2" "ok 1 - a" "ok 2 - b" "LUO-DONE rc=1"
+for v in good passed one short nostage2; do control_results "$T/ctl-$v.log" ctl 2 >"$T/ctl-$v.out"; done
+check "control: a stage 2 that fails as it must passes" clean "$T/ctl-good.out"
+check "control: a stage 2 that passes fails" has "$T/ctl-passed.out" '^not ok - ctl: stage 2 failed 0 of 3 tests, expected 2'
+check "control: a stage 2 that fails fewer checks than it must fails" has "$T/ctl-one.out" '^not ok - ctl: stage 2 failed 1 of 3'
+check "control: a stage 2 that dies mid-way fails" has "$T/ctl-short.out" '^not ok - ctl: results 2 and 2 for plans 2 and 3'
+check "control: no stage 2 at all fails" has "$T/ctl-nostage2.out" '^not ok - ctl: 1 TAP programs, expected 2'
+
+# ---- luo_fail_nth's reboot sweep: it ends on a kexec that reached no fault ---
+fi_line="[   41.000000] FAULT_INJECTION: forcing a failure."
+kx=("[   41.100000] liveupdate: reboot: serialized 67 sessions and 351 files in 4163 us"
+	"[   41.200000] kexec_core: Starting new kernel" "[    0.000000] Linux version 7.2.13 (luo@luo)")
+glog "$T/rs-good.log" "[    0.000000] Linux version 7.2.13 (luo@luo)" "# kexec -e with fault N=1" "$fi_line" \
+	"[   41.000000] liveupdate: reboot: live update cancelled: -12" "# kexec -e with fault N=2" "${kx[@]}" "$fi_line"
+glog "$T/rs-absorbed.log" "# kexec -e with fault N=1" "$fi_line" "${kx[@]}"
+glog "$T/rs-stuck.log" "# kexec -e with fault N=1" "$fi_line" "Bail out! the kexec did not happen"
+glog "$T/rs-none.log" "${kx[@]}"
+for v in good absorbed stuck none; do reboot_sweep_results "$T/rs-$v.log" rs >"$T/rs-$v.out"; done
+check "reboot sweep: refusals, then a kexec that reached no fault, passes" eval \
+	'clean "$T/rs-good.out" && has "$T/rs-good.out" "fault N=2 went through without reaching it (1 refused before)"'
+check "reboot sweep: a kexec that went through with a fault injected fails" has "$T/rs-absorbed.out" \
+	'^not ok - rs: reboot sweep: the kexec with fault N=1 went through with 1 faults injected'
+check "reboot sweep: no kexec went through fails" has "$T/rs-stuck.out" '^not ok - rs: reboot sweep: no kexec went through'
+check "reboot sweep: no kexec with a fault armed fails" has "$T/rs-none.out" '^not ok - rs: reboot sweep: no kexec -e with a fault armed'
+
+# ---- mktree.sh: a path whose content changed is newer than the build --------
+# A repository of ours with a copy of the scripts, and a base tree: our
+# x.h shadows the base's, then goes; the base's comes back with its old
+# time, older than the objects built from ours.
+mkdir -p "$T/mt/repo/scripts" "$T/mt/repo/kernel/liveupdate" "$T/mt/repo/include/linux"
+mtb=$T/mt/cache/src/linux-source-$KBASE
+mtt=$T/mt/cache/tree-$KBASE
+mkdir -p "$mtb/include/linux"
+cp "$ROOT/scripts/mktree.sh" "$ROOT/scripts/lib.sh" "$ROOT/scripts/fetch-base.sh" "$T/mt/repo/scripts/"
+touch "$mtb/.extracted"
+echo base >"$mtb/include/linux/x.h"
+touch -d '-1 day' "$mtb/include/linux/x.h"
+echo ours >"$T/mt/repo/include/linux/x.h"
+echo core >"$T/mt/repo/kernel/liveupdate/luo_core.c"
+git init -q "$T/mt/repo" && git -C "$T/mt/repo" add -A
+mt() { LUO_CACHE=$T/mt/cache "$T/mt/repo/scripts/mktree.sh" >"$T/mt.out" 2>&1 || { cat "$T/mt.out"; false; }; }
+mt
+core_t=$(stat -c %.9Y "$mtt/kernel/liveupdate/luo_core.c")
+touch -d '-10 seconds' "$T/mt/obj"	# the build, after the first tree
+rm "$T/mt/repo/include/linux/x.h"
+check "mktree: a base file that comes back when ours goes is newer than the objects built from ours" eval \
+	'mt && [ "$(cat "$mtt/include/linux/x.h")" = base ] && [ "$mtt/include/linux/x.h" -nt "$T/mt/obj" ]'
+check "mktree: ... and stays newer on the next run" eval 'mt && [ "$mtt/include/linux/x.h" -nt "$T/mt/obj" ]'
+check "mktree: the base tree's own file keeps its content and time (no write through a hard link)" eval \
+	'[ "$(cat "$mtb/include/linux/x.h")" = base ] && [ "$mtb/include/linux/x.h" -ot "$T/mt/obj" ]'
+check "mktree: an unchanged file keeps its time (control)" eval \
+	'[ "$(stat -c %.9Y "$mtt/kernel/liveupdate/luo_core.c")" = "$core_t" ]'
+
+# ---- build-kernel.sh: the options of the fragments stuck ---------------
+printf 'CONFIG_A=y\nCONFIG_B=n\n# CONFIG_C is not set\n' >"$T/frag.config"
+printf 'CONFIG_A=y\n# CONFIG_B is not set\n' >"$T/good.config"
+printf '# CONFIG_A is not set\nCONFIG_B=y\n' >"$T/bad.config"
+check "config: a config with every option of the fragments passes (control)" \
+	config_unstuck "$T/good.config" "$T/frag.config"
+check "config: an option dropped and an option that should be off fail" eval \
+	'! config_unstuck "$T/bad.config" "$T/frag.config" >"$T/cfg.out" &&
+	 has "$T/cfg.out" "^CONFIG_A=y did not stick (# CONFIG_A is not set)" &&
+	 has "$T/cfg.out" "^CONFIG_B=n did not stick (CONFIG_B=y)"'
+
+# ---- patches.sh: checkpatch that cannot run --------------------------------
+printf '%s\n' "diff --git a/a.c b/a.c" "new file mode 100644" "--- /dev/null" "+++ b/a.c" \
+	"@@ -0,0 +1 @@" "+int a;" >"$T/p1.patch"
+mkdir -p "$T/pt/scripts"
+for v in missing module silent; do
+	case $v in
+	missing) rm -f "$T/pt/scripts/checkpatch.pl" ;;
+	module) echo 'use No::Such::Module;' >"$T/pt/scripts/checkpatch.pl" ;;
+	silent) echo 'exit 1;' >"$T/pt/scripts/checkpatch.pl" ;;
+	esac
+	"$ROOT/scripts/patches.sh" --checkpatch "$T/pt" "$T/p1.patch" >"$T/pt-$v.out" 2>&1
+	check "patches: checkpatch that cannot run ($v) fails" eval \
+		'grep -q "^not ok - patches: checkpatch cannot run" "$T/pt-$v.out" &&
+		 grep -q "^not ok - patches: p1 checkpatch --strict" "$T/pt-$v.out" &&
+		 ! grep -q "^ok - patches: p1 checkpatch" "$T/pt-$v.out"'
+done
+
+# ---- docs.sh: finding nothing to check is a failure ----------------------
+for p in core-api userspace-api; do
+	mkdir -p "$T/dc/tree-$KBASE/Documentation/$p"
+	printf 'Title\n=====\n\nNo kernel-doc here.\n' >"$T/dc/tree-$KBASE/Documentation/$p/liveupdate.rst"
+done
+LUO_CACHE=$T/dc LUO_OUT=$T/dc-out "$ROOT/scripts/docs.sh" --tree-ready >"$T/dc.out" 2>&1
+check "docs: pages that name no DOC: block fail" has "$T/dc.out" '^not ok - docs: the pages name no DOC: block'
+check "docs: no documented liveupdate_*() function found fails" has "$T/dc.out" \
+	'^not ok - docs: found no documented liveupdate_\*() function'
 
 echo "# harness: $nchecks checks, $fails failed"
 [ $fails = 0 ]

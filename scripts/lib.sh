@@ -34,6 +34,26 @@ build_lock() {
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# config_unstuck CONFIG FRAGMENT...: the options of the FRAGMENTs that did
+# not stick in CONFIG (a .config), one line each; status 1 if there is one.
+config_unstuck() {
+	local config=$1 f line opt bad=0
+	shift
+	for f in "$@"; do
+		while IFS= read -r line; do
+			opt=${line%%=*}
+			if [ "${line#*=}" = n ]; then
+				! grep -q "^$opt=" "$config" && continue
+			else
+				grep -qx "$line" "$config" && continue
+			fi
+			echo "$line did not stick ($(grep "^$opt=\|^# $opt is not set" "$config" || echo "$opt: absent"))"
+			bad=1
+		done < <(grep -E '^CONFIG_[A-Z0-9_]+=' "$f" || true)
+	done
+	return $bad
+}
+
 # The paths of the base tree that we own (see README "Overlay contract").
 owned_base_files() {
 	local t=$1

@@ -6,7 +6,12 @@
 #   + our files under kernel/ include/ lib/ mm/ Documentation/ and
 #     tools/testing/selftests/liveupdate/
 #   + patches/*.patch applied with patch -p1
-# Unchanged files keep their timestamps, so an unchanged tree rebuilds nothing.
+# Unchanged files keep their timestamps, so an unchanged tree rebuilds
+# nothing, and a path whose content changed gets the time of this run, so
+# that kbuild rebuilds what was built from it. rsync -a and cp -p keep the
+# source's time, which is not enough: when a file of ours that shadows a
+# base file goes, the base file comes back with its old time, older than
+# the objects built from ours.
 . "$(dirname "$0")/lib.sh"
 
 "$ROOT/scripts/fetch-base.sh"
@@ -15,6 +20,50 @@ mkdir -p "$TREE_DIR"
 rsync -a --delete --link-dest="$SRC_DIR" --exclude=/.extracted "$SRC_DIR/" "$TREE_DIR/"
 
 ours_active() { [ -f "$ROOT/kernel/liveupdate/luo_core.c" ]; }
+
+# Every path the overlay ever changed, as the last complete run left it:
+# "sha1 mtime path" per line. A path's previous content is this, or the
+# base's if the overlay never changed it.
+MANIFEST=$CACHE/tree-$KBASE.overlay
+OVERLAID=$(mktemp)
+trap 'rm -f "$OVERLAID"' EXIT
+
+# stamp_overlay: compare every path of the manifest and of this run's
+# overlay ($OVERLAID) with its previous content. Changed: the time of this
+# run. Unchanged: its previous time back (cp -p gave it the source's, and
+# rsync the base's to a path the overlay gave up). A file hard-linked to
+# the base tree gets an inode of its own first.
+stamp_overlay() {
+	local sum t path f prev prev_t
+	declare -A msum mtime
+	if [ -f "$MANIFEST" ]; then
+		while read -r sum t path; do
+			msum[$path]=$sum
+			mtime[$path]=$t
+		done <"$MANIFEST"
+	fi
+	{ printf '%s\n' "${!msum[@]}"; cat "$OVERLAID"; } | sort -u | while read -r path; do
+		f=$TREE_DIR/$path
+		[ -n "$path" ] && [ -f "$f" ] || continue
+		if [ -n "${msum[$path]:-}" ]; then
+			prev=${msum[$path]} prev_t=${mtime[$path]}
+		elif [ -f "$SRC_DIR/$path" ]; then
+			prev=$(sha1sum <"$SRC_DIR/$path") prev_t=$(stat -c %.9Y "$SRC_DIR/$path")
+		else
+			prev=none prev_t=
+		fi
+		sum=$(sha1sum <"$f")
+		sum=${sum%% *} prev=${prev%% *}
+		if [ "$sum" != "$prev" ] || [ "$(stat -c %.9Y "$f")" != "$prev_t" ]; then
+			if [ "$(stat -c %h "$f")" != 1 ]; then
+				cp "$f" "$f.luo-new" && mv -f "$f.luo-new" "$f"
+			fi
+			if [ "$sum" != "$prev" ]; then touch "$f"; else touch -d "@$prev_t" "$f"; fi
+		fi
+		echo "$sum $(stat -c %.9Y "$f") $path"
+	done >"$MANIFEST.new.$$"
+	mv -f "$MANIFEST.new.$$" "$MANIFEST"
+}
 
 if ours_active; then
 	# Every base file at a path we own goes before ours are copied.
@@ -30,6 +79,7 @@ if ours_active; then
 		mkdir -p "$TREE_DIR/$(dirname "$f")"
 		# Never write through a hard link into the base tree.
 		cp -p --remove-destination "$ROOT/$f" "$TREE_DIR/$f"
+		echo "$f" >>"$OVERLAID"
 	done
 	for p in "$ROOT"/patches/*.patch; do
 		[ -f "$p" ] || continue
@@ -41,7 +91,9 @@ if ours_active; then
 		patch -s -p1 -d "$TREE_DIR" <"$p" || die "patch $(basename "$p") does not apply to $KBASE"
 		for f in $(sed -n 's,^+++ [^/]*/\([^\t ]*\).*,\1,p' "$p"); do
 			touch -r "$p" "$TREE_DIR/$f"
+			echo "$f" >>"$OVERLAID"
 		done
 	done
 fi
+stamp_overlay
 echo "$TREE_DIR"

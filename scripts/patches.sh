@@ -5,6 +5,7 @@
 # patches.sh --check: git am the series onto a fresh base repository, build
 # after every patch, checkpatch --strict every patch, and compare the final
 # tree with the overlay tree. Prints "ok - ..."/"not ok - ..." lines.
+# patches.sh --checkpatch TREE PATCH...: only checkpatch, as --check runs it.
 #
 # Nothing here writes into the shared base tree: the base repository keeps
 # its own git directory (.cache/patches-$KBASE/base.git) and reads the tree
@@ -228,6 +229,41 @@ nfail=0
 ok() { npass=$((npass + 1)); echo "ok - patches: $*"; }
 notok() { nfail=$((nfail + 1)); echo "not ok - patches: $*"; }
 
+# checkpatch_canary TREE: a checkpatch that cannot run (no such file, a
+# perl module missing, ...) prints no findings: TREE's checkpatch.pl must
+# first flag a known defect in a patch.
+checkpatch_canary() {
+	local canary out
+	canary=$(mktemp --suffix=.patch)
+	printf '%s\n' "diff --git a/canary.c b/canary.c" "new file mode 100644" \
+		"--- /dev/null" "+++ b/canary.c" "@@ -0,0 +1,4 @@" \
+		"+int f(void)" "+{" "+	return 0 ;" "+}" >"$canary"
+	out=$(cd "$1" && perl scripts/checkpatch.pl --strict --terse --show-types "$canary" 2>&1)
+	rm -f "$canary"
+	if grep -q 'WARNING:SPACING' <<<"$out"; then ok "checkpatch runs and finds a known defect"; else
+		echo "$out" | sed 's/^/#   /' | head -5
+		notok "checkpatch cannot run: it did not flag a known defect"; fi
+}
+
+# checkpatch_patch TREE PATCH: checkpatch --strict of PATCH, run in TREE.
+# A finding fails, and so does an exit status that no finding explains.
+checkpatch_patch() {
+	local name out st issues
+	name=$(basename "$2" .patch)
+	out=$(cd "$1" && perl scripts/checkpatch.pl --strict --terse --show-types \
+		--ignore "$CHECKPATCH_IGNORE" "$2" 2>&1)
+	st=$?
+	issues=$(grep -E ': (ERROR|WARNING|CHECK):' <<<"$out")
+	if [ $st = 0 ] && [ -z "$issues" ]; then ok "$name checkpatch --strict: 0 findings"
+	elif [ -n "$issues" ]; then
+		echo "$issues" | sed 's/^/#   /' | head -20
+		notok "$name checkpatch --strict: $(echo "$issues" | wc -l) findings"
+	else
+		echo "$out" | sed 's/^/#   /' | head -5
+		notok "$name checkpatch --strict: checkpatch failed (exit $st)"
+	fi
+}
+
 check_series() {
 	set +e
 	local AM=$PDIR/am
@@ -260,6 +296,7 @@ check_series() {
 	cp "$BASE_GIT/index" "$AMGIT/index"
 	agit diff-files --quiet && agit diff-index --cached --quiet HEAD
 	if [ $? != 0 ]; then notok "fresh base repository matches the base tree"; return; fi
+	checkpatch_canary "$T"
 
 	export CCACHE_BASEDIR=$AM CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=time_macros,include_file_mtime
 	export KBUILD_BUILD_TIMESTAMP="2026-01-01 00:00:00 UTC" KBUILD_BUILD_USER=luo KBUILD_BUILD_HOST=luo
@@ -278,11 +315,7 @@ check_series() {
 		fi
 		ok "$name applies with git am"
 
-		out=$(cd "$T" && perl scripts/checkpatch.pl --strict --terse --show-types \
-			--ignore "$CHECKPATCH_IGNORE" "$p" 2>&1 | grep -E ': (ERROR|WARNING|CHECK):')
-		if [ -z "$out" ]; then ok "$name checkpatch --strict: 0 findings"; else
-			echo "$out" | sed 's/^/#   /' | head -20
-			notok "$name checkpatch --strict: $(echo "$out" | wc -l) findings"; fi
+		checkpatch_patch "$T" "$p"
 
 		# Build what the patch can break: the kernel unless it touches only
 		# Documentation/ (built by docs.sh) or the selftests, which are
@@ -370,5 +403,13 @@ check_series() {
 case ${1:-} in
 "") make_series ;;
 --check) check_series; [ $nfail = 0 ] ;;
-*) die "usage: patches.sh [--check]" ;;
+# only the checkpatch part, on patches already made (the harness self-test
+# feeds it a checkpatch that cannot run)
+--checkpatch)
+	set +e
+	checkpatch_canary "${2:?tree}"
+	for p in "${@:3}"; do checkpatch_patch "$2" "$p"; done
+	[ $nfail = 0 ]
+	;;
+*) die "usage: patches.sh [--check | --checkpatch TREE PATCH...]" ;;
 esac

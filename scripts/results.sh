@@ -209,3 +209,88 @@ checker_results() {
 			printf "not ok - %s: %d results, %d expected (pinned in scripts/check.sh)\n", name, n, want
 	}'
 }
+
+# run_results FILE: the result lines that one run in the background (a
+# kexec test of check.sh) wrote to FILE, which must end with exactly one
+# line "#luo-run-end": a run killed before its end leaves an empty or
+# partial file, whose missing results would otherwise pass unnoticed.
+run_results() {
+	local f=$1 n
+	n=$(grep -cx '#luo-run-end' "$f" 2>/dev/null)
+	grep -vx '#luo-run-end' "$f" 2>/dev/null
+	[ "${n:-0}" = 1 ] ||
+		echo "not ok - $(basename "$f"): ${n:-0} end lines, expected 1 (a run killed before its end, or run twice)"
+}
+
+# control_results LOG WHAT FAILS: a negative control, a two-stage kexec test
+# run so that its stage 2 must fail (luo_kexec_hostile --control leaves
+# intact the handover that stage 2 expects damaged). One result line: ok
+# only if both TAP programs met their plans, with no skip and no Bail out!,
+# stage 1 passed, and stage 2 failed exactly FAILS of its tests. A control
+# whose checks cannot fail passes nothing, and neither does one that fails
+# for another reason.
+control_results() {
+	local log=$1 what=$2 want=$3
+
+	if [ ! -s "$log" ]; then
+		echo "not ok - $what: no guest log ($log)"
+		return 0
+	fi
+	guest_lines "$log" | awk -v what="$what" -v want="$want" '
+	/^1\.\.[0-9]+/ { planned[++runs] = substr($1, 4) + 0; next }
+	/^(not )?ok [0-9]+/ {
+		got[runs + 0]++
+		if ($0 ~ /^not ok/)
+			failed[runs + 0]++
+		else if (tolower($0) ~ /#[ \t]*skip/)
+			skipped++
+		next
+	}
+	/^Bail out!/ { bail++ }
+	END {
+		if (runs != 2)
+			why = sprintf("%d TAP programs, expected 2", runs)
+		else if (got[0] || got[1] != planned[1] || got[2] != planned[2])
+			why = sprintf("results %d and %d for plans %d and %d (%d outside a plan)",
+				      got[1], got[2], planned[1], planned[2], got[0])
+		else if (skipped || bail)
+			why = sprintf("%d skipped, %d Bail out!", skipped, bail)
+		else if (failed[1])
+			why = sprintf("stage 1 failed %d tests", failed[1])
+		else if (failed[2] != want)
+			why = sprintf("stage 2 failed %d of %d tests, expected %d",
+				      failed[2], planned[2], want)
+		if (why == "")
+			printf "ok - %s: stage 1 passed, stage 2 failed %d of %d tests as it must\n",
+			       what, want, planned[2]
+		else
+			printf "not ok - %s: %s\n", what, why
+	}'
+}
+
+# reboot_sweep_results LOG WHAT: luo_fail_nth's reboot sweep tries kexec -e
+# with the Nth fault, N = 1, 2, ..., until one goes through; it proves
+# something only if that one reached no Nth fault: a kexec that went
+# through with a fault injected absorbed it, and the points after it were
+# never tried. Stage 2 cannot see that; the log can: the old kernel prints
+# the stack of every injected fault (verbose=2; not those of __GFP_NOWARN
+# allocations), and none may come between the last "# kexec -e with fault
+# N=" line and the next kernel's "Linux version".
+reboot_sweep_results() {
+	local log=$1 what=$2
+
+	guest_lines "$log" 2>/dev/null | awk -v what="$what" '
+	/^# kexec -e with fault N=[0-9]+/ { n = substr($0, 25) + 0; faults = 0; next }
+	n && /FAULT_INJECTION: forcing a failure/ { faults++ }
+	n && /Linux version / { booted = 1; exit }
+	END {
+		if (!n)
+			printf "not ok - %s: reboot sweep: no kexec -e with a fault armed\n", what
+		else if (!booted)
+			printf "not ok - %s: reboot sweep: no kexec went through (last try N=%d)\n", what, n
+		else if (faults)
+			printf "not ok - %s: reboot sweep: the kexec with fault N=%d went through with %d faults injected (absorbed)\n", what, n, faults
+		else
+			printf "ok - %s: reboot sweep: the kexec with fault N=%d went through without reaching it (%d refused before)\n", what, n, n - 1
+	}'
+}
