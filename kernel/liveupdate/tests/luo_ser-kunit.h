@@ -28,6 +28,15 @@ static int luo_test_count_entry(const void *entry, void *arg)
 	return 0;
 }
 
+/* Count every entry the walk hands over, whatever it holds. */
+static int luo_test_visit(const void *entry, void *arg)
+{
+	long *visits = arg;
+
+	(*visits)++;
+	return 0;
+}
+
 static void luo_test_fill_sessions(struct luo_session_ser *ser, long first,
 				   long n)
 {
@@ -63,13 +72,13 @@ static void luo_test_chain_ok(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, seen, 0);
 }
 
-/* Walk a fake chain as @owner, then forget the claims. */
-static long luo_test_walk(struct luo_test_mem *mem, u64 head, long *seen)
+/* Walk a fake chain, counting the entries visited, then forget the claims. */
+static long luo_test_walk(struct luo_test_mem *mem, u64 head, long *visits)
 {
 	long n;
 
 	n = luo_chain_walk(&mem->r, head, sizeof(struct luo_session_ser),
-			   luo_test_count_entry, seen);
+			   luo_test_visit, visits);
 	luo_ser_unclaim_all(&mem->r);
 	return n;
 }
@@ -79,27 +88,27 @@ static void luo_test_chain_bad(struct kunit *test)
 {
 	u64 per = LUO_BLOCK_ENTRIES(struct luo_session_ser);
 	struct luo_test_mem *mem = luo_test_mem_new(test);
-	long seen = 0;
+	long visits = 0;
 
 	/* Truncated: the second block is not memory of the old kernel. */
 	luo_test_block(mem, 0, per, LUO_TEST_PA(LUO_TEST_PAGES));
-	KUNIT_EXPECT_EQ(test, luo_test_walk(mem, LUO_TEST_PA(0), &seen), -EINVAL);
+	KUNIT_EXPECT_EQ(test, luo_test_walk(mem, LUO_TEST_PA(0), &visits), -EINVAL);
 	/* Misaligned link. */
 	luo_test_block(mem, 0, per, LUO_TEST_PA(1) + 8);
-	KUNIT_EXPECT_EQ(test, luo_test_walk(mem, LUO_TEST_PA(0), &seen), -EINVAL);
+	KUNIT_EXPECT_EQ(test, luo_test_walk(mem, LUO_TEST_PA(0), &visits), -EINVAL);
 	/* A loop: 0 -> 1 -> 0. */
 	luo_test_block(mem, 0, 1, LUO_TEST_PA(1));
 	luo_test_block(mem, 1, 1, LUO_TEST_PA(0));
-	KUNIT_EXPECT_EQ(test, luo_test_walk(mem, LUO_TEST_PA(0), &seen), -EINVAL);
+	KUNIT_EXPECT_EQ(test, luo_test_walk(mem, LUO_TEST_PA(0), &visits), -EINVAL);
 	/* A block that points to itself. */
 	luo_test_block(mem, 2, 1, LUO_TEST_PA(2));
-	KUNIT_EXPECT_EQ(test, luo_test_walk(mem, LUO_TEST_PA(2), &seen), -EINVAL);
+	KUNIT_EXPECT_EQ(test, luo_test_walk(mem, LUO_TEST_PA(2), &visits), -EINVAL);
 	/* More entries than a block holds, and an empty block. */
 	luo_test_block(mem, 0, per + 1, 0);
-	KUNIT_EXPECT_EQ(test, luo_test_walk(mem, LUO_TEST_PA(0), &seen), -EINVAL);
+	KUNIT_EXPECT_EQ(test, luo_test_walk(mem, LUO_TEST_PA(0), &visits), -EINVAL);
 	luo_test_block(mem, 0, 0, 0);
-	KUNIT_EXPECT_EQ(test, luo_test_walk(mem, LUO_TEST_PA(0), &seen), -EINVAL);
-	KUNIT_EXPECT_EQ(test, seen, 0);
+	KUNIT_EXPECT_EQ(test, luo_test_walk(mem, LUO_TEST_PA(0), &visits), -EINVAL);
+	KUNIT_EXPECT_EQ(test, visits, 0);
 	KUNIT_EXPECT_EQ(test, mem->released, 0);
 }
 
@@ -110,7 +119,7 @@ static void luo_test_chain_bad(struct kunit *test)
 static void luo_test_chain_shared(struct kunit *test)
 {
 	struct luo_test_mem *mem = luo_test_mem_new(test);
-	long seen = 0;
+	long visits = 0;
 
 	/* Chain A: 0 -> 1. Chain B: 2 -> 1. */
 	luo_test_fill_sessions(luo_test_block(mem, 0, 1, LUO_TEST_PA(1)), 0, 1);
@@ -119,17 +128,19 @@ static void luo_test_chain_shared(struct kunit *test)
 	mem->r.owner = 1;
 	KUNIT_EXPECT_EQ(test, luo_chain_walk(&mem->r, LUO_TEST_PA(0),
 					     sizeof(struct luo_session_ser),
-					     luo_test_count_entry, &seen), 2);
+					     luo_test_visit, &visits), 2);
+	KUNIT_EXPECT_EQ(test, visits, 2);
+	/* Refused before any of its entries is visited. */
 	mem->r.owner = 2;
-	seen = 0;
+	visits = 0;
 	KUNIT_EXPECT_EQ(test, luo_chain_walk(&mem->r, LUO_TEST_PA(2),
 					     sizeof(struct luo_session_ser),
-					     luo_test_count_entry, &seen), -EADDRINUSE);
-	KUNIT_EXPECT_EQ(test, seen, 0);
+					     luo_test_visit, &visits), -EADDRINUSE);
+	KUNIT_EXPECT_EQ(test, visits, 0);
 	/* Chain A's head, given as another chain's head. */
 	KUNIT_EXPECT_EQ(test, luo_chain_walk(&mem->r, LUO_TEST_PA(0),
 					     sizeof(struct luo_session_ser),
-					     luo_test_count_entry, &seen), -EADDRINUSE);
+					     luo_test_visit, &visits), -EADDRINUSE);
 	KUNIT_EXPECT_PTR_EQ(test, luo_ser_claim(&mem->r, LUO_TEST_PA(1)),
 			    ERR_PTR(-EADDRINUSE));
 	KUNIT_EXPECT_EQ(test, PTR_ERR(luo_ser_claim(&mem->r, LUO_TEST_PA(LUO_TEST_PAGES))),
