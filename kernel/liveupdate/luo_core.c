@@ -23,7 +23,8 @@
  *   incoming state is left intact and the next open tries again. A file
  *   whose handler is not registered yet does not fail the rebuild: its
  *   session is rebuilt, and binding the file to its handler is tried
- *   again at every %LIVEUPDATE_IOCTL_RETRIEVE_SESSION. Incoming state
+ *   again at its %LIVEUPDATE_SESSION_RETRIEVE_FD and at the session's
+ *   finish. Incoming state
  *   that is malformed is dropped with an error in the kernel log.
  * - liveupdate_reboot(), called by kexec, freezes and serializes every
  *   outgoing session. If anything fails, everything is unfrozen, the

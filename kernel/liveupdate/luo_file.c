@@ -684,18 +684,12 @@ static int luo_file_bind_late(struct luo_file_set *fs, struct luo_file *lf)
 	return 0;
 }
 
-/**
- * luo_file_bind_pending - Bind the files whose handler registered late.
- * @fs: The files of an incoming session.
- *
- * A file whose handler is still missing stays unbound: it alone cannot be
- * retrieved (luo_file_retrieve() tries again), and it is given up when
- * the session finishes (luo_file_finish_all()).
- *
- * Context: Process context, @fs->lock held. Takes luo_register_rwlock.
- * Return: 0, or the errno of a file's FLB deserialization (-ENOMEM).
+/*
+ * Bind the files whose handler registered late, before the finish. A file
+ * whose handler is still missing stays unbound (and is given up). Returns
+ * 0, or the errno of a file's FLB deserialization (-ENOMEM).
  */
-int luo_file_bind_pending(struct luo_file_set *fs)
+static int luo_file_bind_pending(struct luo_file_set *fs)
 {
 	struct luo_file *lf;
 	int err;

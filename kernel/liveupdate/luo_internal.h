@@ -194,7 +194,6 @@ void luo_file_serialize(struct luo_file_set *fs, struct luo_file_set_ser *ser);
 int luo_file_deserialize(struct luo_file_set *fs, struct luo_ser_reader *r,
 			 const struct luo_file_set_ser *ser);
 void luo_file_discard_all(struct luo_file_set *fs);
-int luo_file_bind_pending(struct luo_file_set *fs);
 int luo_file_retrieve(struct luo_file_set *fs, u64 token, struct file **filep);
 int luo_file_finish_all(struct luo_file_set *fs, const char *session);
 void __luo_file_show_registry(struct seq_file *m);

@@ -350,26 +350,42 @@ static void luo_session_destroy(struct luo_session *session)
 }
 
 /*
+ * Finish the files of an incoming session, once: FINISH and the close that
+ * finishes both end here. The handlers run under the session's own lock
+ * only, so other sessions go on meanwhile.
+ */
+static int luo_session_finish_files(struct luo_session *session)
+{
+	int err;
+
+	if (luo_session_read_state(session) == LUO_SESSION_FINISHED)
+		return 0;
+	scoped_guard(mutex, &session->files.lock)
+		err = luo_file_finish_all(&session->files, session->name);
+	if (err)
+		return err;
+	guard(mutex)(&luo_incoming.lock);
+	/* Two FINISH calls may race: the session finishes once. */
+	if (session->state != LUO_SESSION_FINISHED) {
+		session->state = LUO_SESSION_FINISHED;
+		__luo_session_finished();
+	}
+	return 0;
+}
+
+/*
  * Closing an incoming session finishes it, then deletes it. A session whose
- * files cannot finish yet stays, to be retrieved again. The handlers run
- * under the session's own lock only: other sessions go on meanwhile.
+ * files cannot finish yet stays, to be retrieved again.
  */
 static void luo_session_close_incoming(struct luo_session *session)
 {
-	int err = 0;
+	int err = luo_session_finish_files(session);
 
-	if (luo_session_read_state(session) != LUO_SESSION_FINISHED) {
-		scoped_guard(mutex, &session->files.lock)
-			err = luo_file_finish_all(&session->files, session->name);
-	}
 	scoped_guard(mutex, &luo_incoming.lock) {
-		if (err) {
+		if (err)
 			session->state = LUO_SESSION_WAITING;
-		} else {
-			if (session->state != LUO_SESSION_FINISHED)
-				__luo_session_finished();
+		else
 			__luo_session_remove(session);
-		}
 	}
 	if (err) {
 		pr_warn("session '%s' closed, but a file cannot finish yet: %pe\n",
@@ -601,7 +617,8 @@ static int luo_session_create(struct luo_ucmd *ucmd)
 
 /*
  * The locked first half of RETRIEVE_SESSION: claim the session, so that no
- * other retrieve takes it, and bind the files whose handler came late.
+ * other retrieve takes it. Files whose handler came late are bound where
+ * they are used: at their RETRIEVE_FD, or at the finish.
  */
 static struct luo_session *luo_session_claim(const u8 *name)
 {
@@ -626,12 +643,6 @@ static struct luo_session *luo_session_claim(const u8 *name)
 			pr_info("first session of the previous kernel retrieved, %llu ns after boot\n",
 				ktime_get_boottime_ns());
 		}
-	}
-	if (!err) {
-		scoped_guard(mutex, &session->files.lock)
-			err = luo_file_bind_pending(&session->files);
-		if (err)
-			luo_session_set_state(session, LUO_SESSION_WAITING);
 	}
 	luo_state_exit();
 	return err ? ERR_PTR(err) : session;
@@ -771,24 +782,7 @@ static int luo_session_finish(struct luo_ucmd *ucmd)
 	err = luo_state_enter();
 	if (err)
 		return err;
-	if (arg->reserved) {
-		err = -EINVAL;
-		goto out;
-	}
-	if (luo_session_read_state(session) == LUO_SESSION_FINISHED)
-		goto out;
-	scoped_guard(mutex, &session->files.lock)
-		err = luo_file_finish_all(&session->files, session->name);
-	if (err)
-		goto out;
-	scoped_guard(mutex, &luo_incoming.lock) {
-		/* Two FINISH calls may race: the session finishes once. */
-		if (session->state != LUO_SESSION_FINISHED) {
-			session->state = LUO_SESSION_FINISHED;
-			__luo_session_finished();
-		}
-	}
-out:
+	err = arg->reserved ? -EINVAL : luo_session_finish_files(session);
 	luo_state_exit();
 	return err;
 }
@@ -1154,7 +1148,7 @@ static void __luo_session_discard_incoming(void)
  * called, so that a later call can try again. A session whose own files
  * are malformed does not fail the rebuild: it is refused at retrieve.
  * Files whose handler is not registered wait for it (see
- * luo_file_bind_pending()).
+ * luo_file_retrieve()).
  *
  * Context: Process context, luo_state_rwsem held for write.
  * Return: 0; -EINVAL or -EADDRINUSE for a malformed handover; -ENOMEM.
