@@ -178,6 +178,22 @@ err:
 	return err;
 }
 
+/*
+ * stall_init(), or a failed check that says why: the page to put the
+ * ioctl's struct on, or NULL.
+ */
+static void *stall_page(struct stall *st)
+{
+	int err = stall_init(st);
+
+	if (err) {
+		tap_ok(false, "set up a page write-protected by userfaultfd: %s",
+		       strerror(-err));
+		return NULL;
+	}
+	return st->page;
+}
+
 /* Write-protect the page (@on), or lift it and wake the stalled writer. */
 static int stall_protect(struct stall *st, bool on)
 {
@@ -635,17 +651,13 @@ static void create_stall(int dev)
 	struct liveupdate_ioctl_create_session *arg = NULL;
 	char name[LIVEUPDATE_SESSION_NAME_LENGTH] = "";
 	struct job *stalled = NULL, *created, *closed, *j;
-	int fds[3], fd = -1, err;
+	int fds[3], fd = -1;
 	struct stall st;
 
 	tap_ok(create_sessions(dev, names, fds, 3),
 	       "create sessions cs-preserve, cs-closer and cs-name");
-	err = stall_init(&st);
-	if (err) {
-		tap_ok(false, "set up a page write-protected by userfaultfd: %s",
-		       strerror(-err));
-	} else {
-		arg = st.page;
+	arg = stall_page(&st);
+	if (arg) {
 		arg->size = sizeof(*arg);
 		arg->fd = -1;
 		strcpy((char *)arg->name, "stall-create");
@@ -691,18 +703,14 @@ static void get_name_stall(int dev)
 	const char *during = "GET_NAME of gn-stall is stalled";
 	struct liveupdate_session_get_name *arg = NULL;
 	struct job *stalled = NULL, *created, *closed;
-	int fds[3], err;
+	int fds[3];
 	struct stall st;
 	bool ok = false;
 
 	tap_ok(create_sessions(dev, names, fds, 3),
 	       "create sessions gn-stall, gn-pre and gn-closer");
-	err = stall_init(&st);
-	if (err) {
-		tap_ok(false, "set up a page write-protected by userfaultfd: %s",
-		       strerror(-err));
-	} else {
-		arg = st.page;
+	arg = stall_page(&st);
+	if (arg) {
 		arg->size = sizeof(*arg);
 		stalled = stall_start(&st, fds[0], LIVEUPDATE_SESSION_GET_NAME,
 				      "GET_NAME of gn-stall");
@@ -926,16 +934,12 @@ static void retrieve_stall(int dev)
 	char name[LIVEUPDATE_SESSION_NAME_LENGTH] = "", why[160] = "";
 	struct job *stalled = NULL;
 	struct stall st;
-	int err, fd = -1;
+	int fd = -1;
 
 	pre->fd = luo_retrieve_session(dev, pre->name);
 	tap_ok(pre->fd >= 0, "retrieve ret-pre before the stall");
-	err = stall_init(&st);
-	if (err) {
-		tap_ok(false, "set up a page write-protected by userfaultfd: %s",
-		       strerror(-err));
-	} else {
-		arg = st.page;
+	arg = stall_page(&st);
+	if (arg) {
 		arg->size = sizeof(*arg);
 		arg->fd = -1;
 		strcpy((char *)arg->name, h->name);
@@ -969,18 +973,13 @@ static void retrieve_fd_stall(int dev)
 	char why[160] = "";
 	struct stall st;
 	bool ok = false;
-	int err;
 
 	h->fd = luo_retrieve_session(dev, h->name);
 	pre->fd = luo_retrieve_session(dev, pre->name);
 	tap_ok(h->fd >= 0 && pre->fd >= 0,
 	       "retrieve fd-stall and fd-pre before the stall");
-	err = stall_init(&st);
-	if (err) {
-		tap_ok(false, "set up a page write-protected by userfaultfd: %s",
-		       strerror(-err));
-	} else {
-		arg = st.page;
+	arg = stall_page(&st);
+	if (arg) {
 		arg->size = sizeof(*arg);
 		arg->fd = -1;
 		arg->token = h->token;
