@@ -177,17 +177,23 @@ check "qemu-run: LUO-DONE rc=1 fails" eval '! qrun q-rc1 20'
 check "qemu-run: QEMU's own failure fails" eval '! qrun q-status 20'
 
 # ---- hygiene.sh with a checkpatch that cannot run -------------------------
+# break_checkpatch HOW FILE: make FILE a checkpatch.pl that cannot run:
+# missing, needing a perl module that is not there, or failing silently.
+break_checkpatch() {
+	case $1 in
+	missing) rm -f "$2" ;;
+	module) echo 'use No::Such::Module;' >"$2" ;;
+	silent) echo 'exit 1;' >"$2" ;;
+	esac
+}
+
 mkdir -p "$T/hy/O" "$T/hy/src/scripts" "$T/hy/W"
 ln -s "$T/hy/src" "$T/hy/O/source"
 printf '.DEFAULT: ; @:\n' >"$T/hy/src/Makefile"
 printf '#!/bin/sh\nexit 0\n' >"$T/hy/src/scripts/kernel-doc"
 chmod +x "$T/hy/src/scripts/kernel-doc"
 for v in missing module silent; do
-	case $v in
-	missing) rm -f "$T/hy/src/scripts/checkpatch.pl" ;;
-	module) echo 'use No::Such::Module;' >"$T/hy/src/scripts/checkpatch.pl" ;;
-	silent) echo 'exit 1;' >"$T/hy/src/scripts/checkpatch.pl" ;;
-	esac
+	break_checkpatch $v "$T/hy/src/scripts/checkpatch.pl"
 	"$ROOT/scripts/hygiene.sh" "$T/hy/O" "$T/hy/W" >"$T/hy-$v.out" 2>&1
 	check "hygiene: checkpatch that cannot run ($v) fails" eval \
 		'grep -q "^not ok - checkpatch cannot run" "$T/hy-$v.out" && ! grep -q "^ok - checkpatch --strict" "$T/hy-$v.out"'
@@ -422,11 +428,7 @@ printf '%s\n' "diff --git a/a.c b/a.c" "new file mode 100644" "--- /dev/null" "+
 	"@@ -0,0 +1 @@" "+int a;" >"$T/p1.patch"
 mkdir -p "$T/pt/scripts"
 for v in missing module silent; do
-	case $v in
-	missing) rm -f "$T/pt/scripts/checkpatch.pl" ;;
-	module) echo 'use No::Such::Module;' >"$T/pt/scripts/checkpatch.pl" ;;
-	silent) echo 'exit 1;' >"$T/pt/scripts/checkpatch.pl" ;;
-	esac
+	break_checkpatch $v "$T/pt/scripts/checkpatch.pl"
 	"$ROOT/scripts/patches.sh" --checkpatch "$T/pt" "$T/p1.patch" >"$T/pt-$v.out" 2>&1
 	check "patches: checkpatch that cannot run ($v) fails" eval \
 		'grep -q "^not ok - patches: checkpatch cannot run" "$T/pt-$v.out" &&
