@@ -15,9 +15,8 @@
 # other allocation failure is a splat. Only the lines of such a dump are
 # exempt, up to its "</TASK>" or the next kernel's "Linux version" (a
 # kexec), and only from the "Call Trace:" rule: any other splat keyword
-# counts, even inside one. (The debug config has neither the hung-task
-# detector nor UBSAN nor the soft-lockup detector today: their rules wait
-# for the config.)
+# counts, even inside one. The debug config enables the hung-task and
+# soft-lockup detectors and UBSAN, so their rules are live.
 #
 # kmemleak: a kernel with kmemleak prints "kmemleak: Kernel memory leak
 # detector initialized" when it boots, and the guest scans before it ends

@@ -15,6 +15,8 @@ kernel=$1 initrd=$2 log=$3 tmo=$4 extra=$5
 mem=${QEMU_MEM:-4G}
 cmdline="console=ttyS0 panic=-1 oops=panic liveupdate=on kho_scratch=512M,512M,512M"
 cmdline+=" printk.devkmsg=on loglevel=7"
+# The soft-lockup detector (debug kernels) fires after 2 x 30 s, not 2 x 10 s.
+cmdline+=" watchdog_thresh=30"
 # Under TCG the guest reads the host's TSC, but calibrating it against the
 # PIT often fails on a cold boot, and a tiny kernel has no other reference:
 # the guest then keeps time in 10 ms jiffies. Give it the host's frequency
