@@ -14,7 +14,9 @@
  * Fault injection prints the stack of every fault (verbose=2); the sweep
  * reads them from /dev/kmsg and counts, per call, the innermost function of
  * LUO or of a handler on the stack, so the report shows which paths the
- * faults reached.
+ * faults reached. The sweeps of create, the first preserve, retrieve and
+ * the rebuild must each reach LUO's own allocations, named in the calls to
+ * require_sites(): a sweep whose faults all land in generic code fails.
  *
  * Stage 1: open /dev/liveupdate, create a session, preserve a memfd and a
  * file of the test handler (luo_test_handler.ko, whose FLB is preserved
@@ -292,6 +294,41 @@ static int sites_in_luo(const char *call)
 		if (!strcmp(sites[i].call, call) && sites[i].where[0] != '(')
 			n += sites[i].count;
 	return n;
+}
+
+/* Faults of @call whose place contains @needle. */
+static int sites_matching(const char *call, const char *needle)
+{
+	int i, n = 0;
+
+	for (i = 0; i < nr_sites; i++)
+		if (!strcmp(sites[i].call, call) &&
+		    strstr(sites[i].where, needle))
+			n += sites[i].count;
+	return n;
+}
+
+/*
+ * A sweep whose faults all landed in generic code (the ioctl's copy-in, the
+ * fd table) proves nothing about LUO's unwinding: require that faults of
+ * @call reached each of LUO's own allocation sites in @needles (a place
+ * contains the needle: "f" is a fault in f, ">kho_block_add" one in the
+ * growth of a block chain).
+ */
+static void require_sites(const char *call, const char *const *needles)
+{
+	char got[256] = "";
+	size_t len = 0;
+	bool ok = true;
+	int i, n;
+
+	for (i = 0; needles[i]; i++) {
+		n = sites_matching(call, needles[i]);
+		ok = ok && n > 0;
+		len += snprintf(got + len, len < sizeof(got) ? sizeof(got) - len : 0,
+				"%s%s %d", i ? ", " : "", needles[i], n);
+	}
+	tap_ok(ok, "sweep %s reached LUO's own allocations: %s", call, got);
 }
 
 static void print_sites(void)
@@ -846,7 +883,7 @@ static int stage1(bool rebuild_only)
 		.check = check_get_name,
 	};
 
-	tap_plan(rebuild_only ? 5 : 16);
+	tap_plan(rebuild_only ? 5 : 18);
 	tap_ok(!luo_insmod(LUO_FTYPE_MOD, "") &&
 	       !luo_insmod(LUO_HANDLER_MOD, "cookie=7"),
 	       "insmod %s %s", LUO_FTYPE_MOD, LUO_HANDLER_MOD);
@@ -889,6 +926,11 @@ static int stage1(bool rebuild_only)
 	freeze_fails(POOL_TESTS + POOL_FIN);
 	tap_ok(total_faults > 0, "%d calls swept, %d faults injected in stage 1",
 	       total_calls, total_faults);
+	require_sites("create", (const char *const []){ "luo_session_alloc",
+		      "luo_session_open", ">kho_block_add", NULL });
+	require_sites("preserve-memfd-1st", (const char *const []){
+		      "luo_file_preserve", "luo_file_preserve>kho_block_add",
+		      NULL });
 	print_sites();
 	luo_kmemleak_scan("before the reboot sweep");
 	reboot_sweep();
@@ -1145,7 +1187,7 @@ static int stage2_rebuild(void)
 	bool injected;
 
 	small_pools = true;
-	tap_plan(5);
+	tap_plan(6);
 	tap_ok(!luo_insmod(LUO_FTYPE_MOD, "") &&
 	       !luo_insmod(LUO_HANDLER_MOD, "cookie=7"),
 	       "insmod %s %s", LUO_FTYPE_MOD, LUO_HANDLER_MOD);
@@ -1177,6 +1219,8 @@ static int stage2_rebuild(void)
 	tap_ok(sites_in_luo("rebuild") > 0,
 	       "the sweep reached the rebuild: %d faults landed in LUO or a handler",
 	       sites_in_luo("rebuild"));
+	require_sites("rebuild", (const char *const []){ "luo_session_alloc",
+		      "luo_chain_walk", "luo_file_deserialize_one", NULL });
 	if (dev < 0)
 		dev = luo_open_device();
 	return tap_ok(dev >= 0 && all_sessions_there(why),
@@ -1225,7 +1269,7 @@ static int stage2(void)
 	int fd, pm, pt, refused, wrong, i, err;
 	char why[256] = "";
 
-	tap_plan(15);
+	tap_plan(16);
 	tap_ok(!luo_insmod(LUO_FTYPE_MOD, "") &&
 	       !luo_insmod(LUO_HANDLER_MOD, "cookie=7"),
 	       "insmod %s %s", LUO_FTYPE_MOD, LUO_HANDLER_MOD);
@@ -1297,6 +1341,8 @@ static int stage2(void)
 	       "nothing pins the test modules any more; both unload");
 	tap_ok(total_faults > 0, "%d calls swept, %d faults injected in stage 2",
 	       total_calls, total_faults);
+	require_sites("retrieve", (const char *const []){ "luo_session_open",
+		      NULL });
 	print_sites();
 	return tap_exit_code();
 }
