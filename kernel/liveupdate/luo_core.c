@@ -71,11 +71,53 @@ static struct {
 	atomic_t opened;
 } luo_global;
 
+/**
+ * struct luo_phases - How the live update went, in both kernels.
+ * @prev:        The previous kernel's phases, if it handed them over.
+ * @have_prev:   Whether it did (and they passed the checks).
+ * @blackout_ns: CLOCK_REALTIME from the end of the previous kernel's
+ *               liveupdate_reboot() to this kernel's rebuild of the
+ *               sessions (the first open of ``/dev/liveupdate``).
+ * @rebuild_ns:  Duration of the rebuild.
+ * @rebuild_at_ns: CLOCK_BOOTTIME at the end of the rebuild, or 0.
+ * @out:         The page the next kernel gets (%LUO_PHASES_KHO_ENTRY_NAME),
+ *               or NULL if it could not be prepared.
+ *
+ * Written once each: @prev at early boot, the rebuild fields under
+ * luo_state_rwsem for write, @out's contents by liveupdate_reboot().
+ */
+static struct luo_phases {
+	struct luo_phases_ser prev;
+	bool have_prev;
+	s64 blackout_ns;
+	u64 rebuild_ns;
+	u64 rebuild_at_ns;
+	struct luo_phases_ser *out;
+} luo_phases;
+
+/* Take note of the end of the rebuild, and of the blackout, in the log. */
+static void luo_phases_rebuilt(ktime_t start)
+{
+	struct luo_phases_ser *prev = &luo_phases.prev;
+
+	luo_phases.rebuild_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
+	luo_phases.rebuild_at_ns = ktime_get_boottime_ns();
+	pr_info("deserialized the previous kernel's sessions in %llu ns, %llu ns after boot\n",
+		luo_phases.rebuild_ns, luo_phases.rebuild_at_ns);
+	if (!luo_phases.have_prev)
+		return;
+	luo_phases.blackout_ns = ktime_get_real_ns() - prev->realtime_ns;
+	pr_info("the previous kernel serialized %llu sessions and %llu files in %llu ns (freeze %llu ns); blackout %lld ns by the wall clock, from then to this first open\n",
+		prev->nr_sessions, prev->nr_files, prev->reboot_ns,
+		prev->freeze_ns, luo_phases.blackout_ns);
+}
+
 /*
  * Rebuild the incoming sessions at the first open that can. Malformed
  * state is refused as a whole (see the failure policy in the
  * documentation) and its pages are left alone; a transient error leaves
  * everything as it was for the next open.
+ * Context: luo_state_rwsem held for write.
  */
 static int __luo_rebuild_incoming(void)
 {
@@ -97,9 +139,7 @@ static int __luo_rebuild_incoming(void)
 	if (!err) {
 		luo_ser_release_all(&r);
 		luo_global.in_pending = false;
-		pr_info("deserialized the previous kernel's sessions in %lld ns, %llu ns after boot\n",
-			ktime_to_ns(ktime_sub(ktime_get(), start)),
-			ktime_get_boottime_ns());
+		luo_phases_rebuilt(start);
 		return 0;
 	}
 	luo_ser_unclaim_all(&r);
@@ -155,7 +195,10 @@ static struct miscdevice luo_miscdev = {
 	.mode	= 0600,
 };
 
-/* Freeze and serialize; on failure everything is as it was. */
+/*
+ * Freeze and serialize; on failure everything is as it was.
+ * Context: luo_state_rwsem held for write.
+ */
 static int __luo_reboot(long *nr_sessions, long *nr_files, s64 *freeze_ns)
 {
 	u64 sessions_pa, flbs_pa;
@@ -190,6 +233,24 @@ static int __luo_reboot(long *nr_sessions, long *nr_files, s64 *freeze_ns)
 	return 0;
 }
 
+/* Log the phases of liveupdate_reboot() and hand them to the next kernel. */
+static void luo_phases_hand_over(long nr_sessions, long nr_files,
+				 ktime_t reboot, s64 freeze_ns)
+{
+	struct luo_phases_ser *out = luo_phases.out;
+
+	pr_info("reboot: serialized %ld sessions and %ld files in %lld ns (freeze %lld ns)\n",
+		nr_sessions, nr_files, ktime_to_ns(reboot), freeze_ns);
+	if (!out)
+		return;
+	out->reboot_ns = ktime_to_ns(reboot);
+	out->freeze_ns = freeze_ns;
+	out->nr_sessions = nr_sessions;
+	out->nr_files = nr_files;
+	out->boot_ns = ktime_get_boottime_ns();
+	out->realtime_ns = ktime_get_real_ns();
+}
+
 /**
  * liveupdate_reboot - Freeze and serialize every session for kexec.
  *
@@ -218,9 +279,8 @@ int liveupdate_reboot(void)
 		pr_err("reboot: live update cancelled: %pe\n", ERR_PTR(err));
 		return err;
 	}
-	pr_info("reboot: serialized %ld sessions and %ld files in %lld ns (freeze %lld ns)\n",
-		nr_sessions, nr_files, ktime_to_ns(ktime_sub(ktime_get(), start)),
-		freeze_ns);
+	luo_phases_hand_over(nr_sessions, nr_files, ktime_sub(ktime_get(), start),
+			     freeze_ns);
 	return 0;
 }
 
@@ -256,6 +316,32 @@ static int __init luo_parse_root(struct luo_ser_reader *r, phys_addr_t pa)
 	return 0;
 }
 
+/*
+ * Read the previous kernel's phases, if it handed them over. Nothing
+ * depends on them: whatever is wrong with them, they are ignored.
+ */
+static void __init luo_phases_parse(struct luo_ser_reader *r)
+{
+	const struct luo_phases_ser *ser;
+	phys_addr_t pa;
+	size_t size;
+
+	if (kho_retrieve_subtree(LUO_PHASES_KHO_ENTRY_NAME, &pa, &size) ||
+	    size < sizeof(*ser))
+		return;
+	ser = luo_ser_claim(r, pa);
+	if (IS_ERR(ser))
+		return;
+	if (memcmp(ser->compatible, LUO_PHASES_COMPATIBLE,
+		   sizeof(LUO_PHASES_COMPATIBLE))) {
+		pr_warn("ignoring the previous kernel's phases: '%.*s'\n",
+			(int)sizeof(ser->compatible), ser->compatible);
+		return;
+	}
+	luo_phases.prev = *ser;
+	luo_phases.have_prev = true;
+}
+
 static int __init luo_parse_incoming(void)
 {
 	struct luo_ser_reader r;
@@ -273,6 +359,8 @@ static int __init luo_parse_incoming(void)
 
 	luo_kho_reader_init(&r);
 	err = luo_parse_root(&r, pa);
+	if (!err)
+		luo_phases_parse(&r);
 	luo_ser_release_all(&r);
 	return err;
 }
@@ -310,11 +398,66 @@ static int luo_registry_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(luo_registry);
 
+/* The whole sequence of the last live update, in both kernels (debugfs). */
+static int luo_phases_show(struct seq_file *m, void *unused)
+{
+	struct luo_phases_ser *prev = &luo_phases.prev;
+	u64 first_retrieve_ns, last_finish_ns;
+
+	luo_session_phases(&first_retrieve_ns, &last_finish_ns);
+	guard(rwsem_read)(&luo_state_rwsem);
+	seq_printf(m, "previous-sessions %llu\n", prev->nr_sessions);
+	seq_printf(m, "previous-files %llu\n", prev->nr_files);
+	seq_printf(m, "previous-freeze-ns %llu\n", prev->freeze_ns);
+	seq_printf(m, "previous-reboot-ns %llu\n", prev->reboot_ns);
+	seq_printf(m, "previous-uptime-ns %llu\n", prev->boot_ns);
+	seq_printf(m, "blackout-ns %lld\n", luo_phases.blackout_ns);
+	seq_printf(m, "rebuild-ns %llu\n", luo_phases.rebuild_ns);
+	seq_printf(m, "rebuild-at-ns %llu\n", luo_phases.rebuild_at_ns);
+	seq_printf(m, "first-retrieve-at-ns %llu\n", first_retrieve_ns);
+	seq_printf(m, "last-finish-at-ns %llu\n", last_finish_ns);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(luo_phases);
+
+/* /sys/kernel/debug/liveupdate/: the registry, sessions and phases. */
+static void __init luo_debugfs_init(void)
+{
+	struct dentry *dir = debugfs_create_dir("liveupdate", NULL);
+
+	debugfs_create_file("registry", 0400, dir, NULL, &luo_registry_fops);
+	debugfs_create_file("sessions", 0400, dir, NULL, &luo_sessions_fops);
+	debugfs_create_file("phases", 0400, dir, NULL, &luo_phases_fops);
+}
+
+/*
+ * Prepare the page that tells the next kernel how the live update went.
+ * Live update works without it: a failure is only logged.
+ */
+static void __init luo_phases_init(void)
+{
+	struct luo_phases_ser *out = kho_alloc_preserve(sizeof(*out));
+	int err = PTR_ERR_OR_ZERO(out);
+
+	if (!err) {
+		strscpy_pad(out->compatible, LUO_PHASES_COMPATIBLE);
+		err = kho_add_subtree(LUO_PHASES_KHO_ENTRY_NAME, out,
+				      sizeof(*out));
+		if (err)
+			kho_unpreserve_free(out);
+	}
+	if (err) {
+		pr_warn("the next kernel will not see this one's phases: %pe\n",
+			ERR_PTR(err));
+		return;
+	}
+	luo_phases.out = out;
+}
+
 /* Prepare the outgoing root, then open for business. */
 static int __init luo_late_init(void)
 {
 	struct luo_ser *ser;
-	struct dentry *dir;
 	int err;
 
 	if (!liveupdate_enabled())
@@ -338,8 +481,8 @@ static int __init luo_late_init(void)
 	if (err)
 		pr_err("cannot create /dev/liveupdate: %pe\n", ERR_PTR(err));
 
-	dir = debugfs_create_dir("liveupdate", NULL);
-	debugfs_create_file("registry", 0400, dir, NULL, &luo_registry_fops);
+	luo_phases_init();
+	luo_debugfs_init();
 	return 0;
 
 err_remove:

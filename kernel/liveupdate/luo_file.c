@@ -96,8 +96,8 @@ static LIST_HEAD(luo_file_handlers);
 static DEFINE_XARRAY(luo_file_ids);
 
 /* Fill the handler's arguments from @lf. */
-static void luo_file_args(struct luo_file *lf,
-			  struct liveupdate_file_op_args *args)
+static void luo_file_to_args(struct luo_file *lf,
+			     struct liveupdate_file_op_args *args)
 {
 	*args = (struct liveupdate_file_op_args) {
 		.handler = lf->fh,
@@ -108,14 +108,18 @@ static void luo_file_args(struct luo_file *lf,
 	};
 }
 
-/* Keep what the handler may have changed. */
-static void luo_file_keep(struct luo_file *lf,
-			  struct liveupdate_file_op_args *args)
+/* Copy back from a callback's arguments what the handler may change. */
+static void luo_file_from_args(struct luo_file *lf,
+			       struct liveupdate_file_op_args *args)
 {
 	lf->serialized_data = args->serialized_data;
 	lf->private_data = args->private_data;
 }
 
+/*
+ * The registered handler named @compatible, or NULL.
+ * Context: luo_register_rwlock held.
+ */
 static struct liveupdate_file_handler *__luo_file_handler_find(const char *compatible)
 {
 	struct liveupdate_file_handler *fh;
@@ -278,6 +282,58 @@ void __luo_file_show_registry(struct seq_file *m)
 		seq_printf(m, "handler %s\n", fh->compatible);
 }
 
+/*
+ * An incoming file whose own entry was malformed: it has neither a handler
+ * nor the name of one. Its retrieve fails with -EIO; its finish gives it up.
+ */
+static bool luo_file_malformed(struct luo_file *lf)
+{
+	return !lf->fh && !lf->compatible;
+}
+
+/* What the debugfs list of sessions calls the state of a file. */
+static const char *luo_file_state_name(struct luo_file *lf, bool incoming)
+{
+	if (!incoming)
+		return lf->frozen ? "frozen" : "preserved";
+	if (luo_file_malformed(lf))
+		return "malformed";
+	if (!lf->fh)
+		return "unbound";
+	if (lf->retrieve_status < 0)
+		return "failed";
+	return lf->retrieve_status ? "retrieved" : "bound";
+}
+
+/**
+ * luo_file_show - List the files of a session (debugfs).
+ * @m:        Where to print.
+ * @fs:       The session's files.
+ * @incoming: Whether the session is incoming.
+ *
+ * Never waits: while the session is in a callback (its lock is taken),
+ * one line says "busy" instead.
+ *
+ * Context: Process context; the session set's lock held.
+ */
+void luo_file_show(struct seq_file *m, struct luo_file_set *fs, bool incoming)
+{
+	struct luo_file *lf;
+
+	if (!mutex_trylock(&fs->lock)) {
+		seq_puts(m, "busy\n");
+		return;
+	}
+	list_for_each_entry(lf, &fs->files, list) {
+		seq_printf(m, "file %llu %s ", lf->token,
+			   luo_file_state_name(lf, incoming));
+		seq_escape(m, lf->fh ? lf->fh->compatible :
+			      lf->compatible ?: "-", " \t\n\\");
+		seq_putc(m, '\n');
+	}
+	mutex_unlock(&fs->lock);
+}
+
 /**
  * luo_file_set_init - Initialise an empty file set.
  * @fs: The set.
@@ -333,7 +389,10 @@ long luo_file_set_unbound(struct luo_file_set *fs)
 	return fs->unbound;
 }
 
-/* The first handler, in registration order, that can preserve @file. */
+/*
+ * The first handler, in registration order, that can preserve @file.
+ * Context: luo_register_rwlock held.
+ */
 static struct liveupdate_file_handler *__luo_file_handler_for(struct file *file)
 {
 	struct liveupdate_file_handler *fh;
@@ -346,41 +405,39 @@ static struct liveupdate_file_handler *__luo_file_handler_for(struct file *file)
 }
 
 /*
- * Find the handler of a file being preserved and take what it needs: its
- * module and its FLBs.
+ * Bind @lf to its handler and take what the file needs: the handler's
+ * module and the FLBs attached to it. A rebuilt file names its handler
+ * (@compatible); a file being preserved takes the first that can preserve
+ * it (@compatible NULL). The registry is only read here: FLB callbacks run
+ * after it is dropped, with every module they need pinned.
+ * Return: 0; -ENOENT if no handler is registered (or its module is going
+ * away); -ENODEV if an FLB's module is going away; -ENOMEM; or what an
+ * FLB's preserve returned.
  */
-static int luo_file_bind(struct luo_file *lf)
+static int luo_file_bind(struct luo_file *lf, const char *compatible)
 {
 	struct liveupdate_file_handler *fh;
 	int err;
 
-	guard(rwsem_read)(&luo_register_rwlock);
-	fh = __luo_file_handler_for(lf->file);
-	if (!fh || !try_module_get(fh->ops->owner))
-		return -ENOENT;
-	err = __luo_flb_file_preserve(fh, &lf->deps);
-	if (err) {
-		module_put(fh->ops->owner);
-		return err;
+	scoped_guard(rwsem_read, &luo_register_rwlock) {
+		fh = compatible ? __luo_file_handler_find(compatible) :
+				  __luo_file_handler_for(lf->file);
+		if (!fh || !try_module_get(fh->ops->owner))
+			return -ENOENT;
+		err = __luo_flb_deps_pin(fh, &lf->deps, compatible);
+		if (err) {
+			module_put(fh->ops->owner);
+			return err;
+		}
 	}
-	lf->fh = fh;
-	return 0;
-}
-
-/* Find the handler of a file being rebuilt and take what it needs. */
-static int luo_file_bind_incoming(struct luo_file *lf, const char *compatible)
-{
-	struct liveupdate_file_handler *fh;
-	int err;
-
-	guard(rwsem_read)(&luo_register_rwlock);
-	fh = __luo_file_handler_find(compatible);
-	if (!fh || !try_module_get(fh->ops->owner))
-		return -ENOENT;
-	err = __luo_flb_file_deserialize(fh, &lf->deps);
-	if (err) {
-		module_put(fh->ops->owner);
-		return err;
+	if (compatible) {
+		luo_flb_file_deserialize(&lf->deps);
+	} else {
+		err = luo_flb_file_preserve(&lf->deps);
+		if (err) {
+			module_put(fh->ops->owner);
+			return err;
+		}
 	}
 	lf->fh = fh;
 	return 0;
@@ -391,6 +448,47 @@ static unsigned long luo_file_id(struct luo_file *lf)
 	if (lf->fh->ops->get_id)
 		return lf->fh->ops->get_id(lf->file);
 	return (unsigned long)lf->file;
+}
+
+/*
+ * Make room for a file being preserved: its id (a file is preserved once),
+ * its token, and its entry in the set's block chain.
+ * Context: @fs->lock held.
+ */
+static int __luo_file_index(struct luo_file_set *fs, struct luo_file *lf)
+{
+	int err;
+
+	lockdep_assert_held(&fs->lock);
+	lf->id = luo_file_id(lf);
+	err = xa_insert(&luo_file_ids, lf->id, lf, GFP_KERNEL);
+	if (err)
+		return err;
+	err = xa_insert(&fs->tokens, lf->token, lf, GFP_KERNEL);
+	if (err)
+		goto err_erase_id;
+	err = kho_block_set_grow(&fs->blocks, fs->count + 1);
+	if (err)
+		goto err_erase_token;
+	return 0;
+
+err_erase_token:
+	xa_erase(&fs->tokens, lf->token);
+err_erase_id:
+	xa_erase(&luo_file_ids, lf->id);
+	return err;
+}
+
+/*
+ * Undo __luo_file_index() for a file that was not preserved.
+ * Context: @fs->lock held.
+ */
+static void __luo_file_unindex(struct luo_file_set *fs, struct luo_file *lf)
+{
+	lockdep_assert_held(&fs->lock);
+	kho_block_set_shrink(&fs->blocks, fs->count);
+	xa_erase(&fs->tokens, lf->token);
+	xa_erase(&luo_file_ids, lf->id);
 }
 
 /**
@@ -424,35 +522,24 @@ int luo_file_preserve(struct luo_file_set *fs, u64 token, int fd)
 	if (!lf->file)
 		goto err_free;
 
-	err = luo_file_bind(lf);
+	err = luo_file_bind(lf, NULL);
 	if (err)
 		goto err_fput;
-	lf->id = luo_file_id(lf);
-	err = xa_insert(&luo_file_ids, lf->id, lf, GFP_KERNEL);
+	err = __luo_file_index(fs, lf);
 	if (err)
 		goto err_unbind;
-	err = xa_insert(&fs->tokens, token, lf, GFP_KERNEL);
-	if (err)
-		goto err_erase_id;
-	err = kho_block_set_grow(&fs->blocks, fs->count + 1);
-	if (err)
-		goto err_erase_token;
 
-	luo_file_args(lf, &args);
+	luo_file_to_args(lf, &args);
 	err = lf->fh->ops->preserve(&args);
 	if (err)
-		goto err_shrink;
-	luo_file_keep(lf, &args);
+		goto err_unindex;
+	luo_file_from_args(lf, &args);
 	list_add_tail(&lf->list, &fs->files);
 	fs->count++;
 	return 0;
 
-err_shrink:
-	kho_block_set_shrink(&fs->blocks, fs->count);
-err_erase_token:
-	xa_erase(&fs->tokens, token);
-err_erase_id:
-	xa_erase(&luo_file_ids, lf->id);
+err_unindex:
+	__luo_file_unindex(fs, lf);
 err_unbind:
 	luo_flb_file_unpreserve(&lf->deps);
 	module_put(lf->fh->ops->owner);
@@ -463,7 +550,10 @@ err_free:
 	return err;
 }
 
-/* Drop a file from its set; whatever the handler kept is dealt with. */
+/*
+ * Drop a file from its set; whatever the handler kept is dealt with.
+ * Context: @fs->lock held.
+ */
 static void __luo_file_free(struct luo_file_set *fs, struct luo_file *lf)
 {
 	lockdep_assert_held(&fs->lock);
@@ -474,7 +564,7 @@ static void __luo_file_free(struct luo_file_set *fs, struct luo_file *lf)
 	fs->count--;
 	if (lf->fh)
 		module_put(lf->fh->ops->owner);
-	else
+	else if (lf->compatible)
 		fs->unbound--;
 	kfree(lf->compatible);
 	if (lf->file)
@@ -495,7 +585,7 @@ void luo_file_unpreserve_all(struct luo_file_set *fs)
 
 	lockdep_assert_held(&fs->lock);
 	list_for_each_entry_safe_reverse(lf, tmp, &fs->files, list) {
-		luo_file_args(lf, &args);
+		luo_file_to_args(lf, &args);
 		lf->fh->ops->unpreserve(&args);
 		luo_flb_file_unpreserve(&lf->deps);
 		__luo_file_free(fs, lf);
@@ -521,9 +611,9 @@ void luo_file_unfreeze_all(struct luo_file_set *fs)
 		lf->frozen = false;
 		if (!lf->fh->ops->unfreeze)
 			continue;
-		luo_file_args(lf, &args);
+		luo_file_to_args(lf, &args);
 		lf->fh->ops->unfreeze(&args);
-		luo_file_keep(lf, &args);
+		luo_file_from_args(lf, &args);
 	}
 }
 
@@ -544,13 +634,13 @@ int luo_file_freeze_all(struct luo_file_set *fs)
 	lockdep_assert_held(&fs->lock);
 	list_for_each_entry(lf, &fs->files, list) {
 		if (lf->fh->ops->freeze) {
-			luo_file_args(lf, &args);
+			luo_file_to_args(lf, &args);
 			err = lf->fh->ops->freeze(&args);
 			if (err) {
 				luo_file_unfreeze_all(fs);
 				return err;
 			}
-			luo_file_keep(lf, &args);
+			luo_file_from_args(lf, &args);
 		}
 		lf->frozen = true;
 	}
@@ -584,6 +674,30 @@ void luo_file_serialize(struct luo_file_set *fs, struct luo_file_set_ser *ser)
 	ser->count = fs->count;
 }
 
+/*
+ * Whether a rebuilt file that failed to bind (@err) may bind later: its
+ * handler is not registered, or a module it needs is going away.
+ */
+static bool luo_file_bind_later(int err)
+{
+	return err == -ENOENT || err == -ENODEV;
+}
+
+/* Keep a rebuilt file that binds later (@why: luo_file_bind()'s errno). */
+static int luo_file_keep_unbound(struct luo_file_set *fs, struct luo_file *lf,
+				 const char *compatible, int why)
+{
+	pr_warn_ratelimited("token %llu: handler '%.*s' %s\n", lf->token,
+			    LIVEUPDATE_HNDL_COMPAT_LENGTH, compatible,
+			    why == -ENOENT ? "is not registered yet" :
+			    "needs an FLB whose module is going away");
+	lf->compatible = kstrdup(compatible, GFP_KERNEL);
+	if (!lf->compatible)
+		return -ENOMEM;
+	fs->unbound++;
+	return 0;
+}
+
 /* Rebuild one file of an incoming session. */
 static int luo_file_deserialize_one(const void *entry, void *arg)
 {
@@ -592,10 +706,6 @@ static int luo_file_deserialize_one(const void *entry, void *arg)
 	struct luo_file *lf;
 	int err;
 
-	if (!luo_ser_string_valid(ser->compatible, sizeof(ser->compatible))) {
-		pr_err("a file's handler name is empty or unterminated\n");
-		return -EINVAL;
-	}
 	if (ser->token != (unsigned long)ser->token)
 		return -EINVAL;
 	lf = kzalloc_obj(*lf);
@@ -612,15 +722,16 @@ static int luo_file_deserialize_one(const void *entry, void *arg)
 		kfree(lf);
 		return err;
 	}
-	err = luo_file_bind_incoming(lf, ser->compatible);
-	if (err == -ENOENT) {
-		/* Its handler may register later: keep what it needs. */
-		pr_warn_ratelimited("token %llu: no handler '%.*s' yet\n",
-				    lf->token, LIVEUPDATE_HNDL_COMPAT_LENGTH,
-				    ser->compatible);
-		lf->compatible = kstrdup(ser->compatible, GFP_KERNEL);
-		err = lf->compatible ? 0 : -ENOMEM;
-		fs->unbound += !err;
+	if (!luo_ser_string_valid(ser->compatible, sizeof(ser->compatible))) {
+		/* Only this file is lost: refused at its retrieve. */
+		pr_err("token %llu: a file's handler name is empty or unterminated: the file is refused\n",
+		       lf->token);
+		err = 0;
+	} else {
+		err = luo_file_bind(lf, ser->compatible);
+		if (luo_file_bind_later(err))
+			err = luo_file_keep_unbound(fs, lf, ser->compatible,
+						    err);
 	}
 	if (err) {
 		xa_erase(&fs->tokens, lf->token);
@@ -667,15 +778,14 @@ int luo_file_deserialize(struct luo_file_set *fs, struct luo_ser_reader *r,
 
 /*
  * Bind @lf, a file whose handler was not registered when it was rebuilt.
- * Return: 0 once bound; -ENOENT while its handler is still missing; or
- * the errno of its FLBs' deserialization.
+ * Return: 0 once bound, or the errno of luo_file_bind().
  */
 static int luo_file_bind_late(struct luo_file_set *fs, struct luo_file *lf)
 {
 	int err;
 
 	lockdep_assert_held(&fs->lock);
-	err = luo_file_bind_incoming(lf, lf->compatible);
+	err = luo_file_bind(lf, lf->compatible);
 	if (err)
 		return err;
 	kfree(lf->compatible);
@@ -686,8 +796,8 @@ static int luo_file_bind_late(struct luo_file_set *fs, struct luo_file *lf)
 
 /*
  * Bind the files whose handler registered late, before the finish. A file
- * whose handler is still missing stays unbound (and is given up). Returns
- * 0, or the errno of a file's FLB deserialization (-ENOMEM).
+ * that still cannot bind stays unbound (and is given up). Returns 0, or
+ * -ENOMEM.
  */
 static int luo_file_bind_pending(struct luo_file_set *fs)
 {
@@ -698,10 +808,10 @@ static int luo_file_bind_pending(struct luo_file_set *fs)
 	if (!fs->unbound)
 		return 0;
 	list_for_each_entry(lf, &fs->files, list) {
-		if (lf->fh)
+		if (lf->fh || luo_file_malformed(lf))
 			continue;
 		err = luo_file_bind_late(fs, lf);
-		if (err && err != -ENOENT)
+		if (err && !luo_file_bind_later(err))
 			return err;
 	}
 	return 0;
@@ -734,9 +844,10 @@ void luo_file_discard_all(struct luo_file_set *fs)
  *
  * Context: Process context, @fs->lock held. Takes luo_register_rwlock
  * for a file whose handler registered late.
- * Return: 0; -ENOENT for an unknown token; -ENOPKG while the file's
- * handler is not registered (not remembered: the same call succeeds once
- * it is); or the errno of the handler's retrieve, now or the first time.
+ * Return: 0; -ENOENT for an unknown token; -EIO if the file's entry was
+ * malformed in the handover; -ENOPKG while the file's handler is not
+ * registered (not remembered: the same call succeeds once it is); or the
+ * errno of the handler's retrieve, now or the first time.
  */
 int luo_file_retrieve(struct luo_file_set *fs, u64 token, struct file **filep)
 {
@@ -750,22 +861,24 @@ int luo_file_retrieve(struct luo_file_set *fs, u64 token, struct file **filep)
 	lf = xa_load(&fs->tokens, token);
 	if (!lf)
 		return -ENOENT;
+	if (luo_file_malformed(lf))
+		return -EIO;
 	if (!lf->fh) {
 		/* Nothing is faked: without its handler, the file waits. */
 		err = luo_file_bind_late(fs, lf);
 		if (err)
-			return err == -ENOENT ? -ENOPKG : err;
+			return luo_file_bind_later(err) ? -ENOPKG : err;
 	}
 	if (lf->retrieve_status < 0)
 		return lf->retrieve_status;
 	if (!lf->retrieve_status) {
-		luo_file_args(lf, &args);
+		luo_file_to_args(lf, &args);
 		err = lf->fh->ops->retrieve(&args);
 		if (err) {
 			lf->retrieve_status = err;
 			return err;
 		}
-		luo_file_keep(lf, &args);
+		luo_file_from_args(lf, &args);
 		lf->file = args.file;
 		lf->retrieve_status = 1;
 		/* Until it finishes, it cannot be preserved (-EBUSY). */
@@ -778,13 +891,20 @@ int luo_file_retrieve(struct luo_file_set *fs, u64 token, struct file **filep)
 	return 0;
 }
 
-/* Give up a file whose handler never registered, saying so in the log. */
+/*
+ * Give up a file that cannot be finished, saying so in the log: its handler
+ * never registered, or its entry was malformed.
+ */
 static void luo_file_give_up(struct luo_file_set *fs, struct luo_file *lf,
 			     const char *session)
 {
 	lockdep_assert_held(&fs->lock);
-	pr_warn("session '%s': file %llu given up: its handler '%s' never registered; the memory it preserved (handle %#llx) stays reserved until the next boot\n",
-		session, lf->token, lf->compatible, lf->serialized_data);
+	if (luo_file_malformed(lf))
+		pr_warn("session '%s': file %llu given up: its entry was malformed; the memory it preserved (handle %#llx) stays reserved until the next boot\n",
+			session, lf->token, lf->serialized_data);
+	else
+		pr_warn("session '%s': file %llu given up: its handler '%s' never registered; the memory it preserved (handle %#llx) stays reserved until the next boot\n",
+			session, lf->token, lf->compatible, lf->serialized_data);
 	__luo_file_free(fs, lf);
 }
 
@@ -816,7 +936,7 @@ int luo_file_finish_all(struct luo_file_set *fs, const char *session)
 	list_for_each_entry(lf, &fs->files, list) {
 		if (!lf->fh || !lf->fh->ops->can_finish)
 			continue;
-		luo_file_args(lf, &args);
+		luo_file_to_args(lf, &args);
 		if (!lf->fh->ops->can_finish(&args))
 			return -EBUSY;
 	}
@@ -825,7 +945,7 @@ int luo_file_finish_all(struct luo_file_set *fs, const char *session)
 			luo_file_give_up(fs, lf, session);
 			continue;
 		}
-		luo_file_args(lf, &args);
+		luo_file_to_args(lf, &args);
 		lf->fh->ops->finish(&args);
 		luo_flb_file_finish(&lf->deps);
 		__luo_file_free(fs, lf);

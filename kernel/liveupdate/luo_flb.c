@@ -63,35 +63,64 @@
 	 sizeof(struct luo_flb_ser))
 
 /**
+ * enum luo_flb_in_state - Where an incoming FLB is in its life.
+ * @LUO_FLB_IN_HANDED:    Handed over; retrieve has not run.
+ * @LUO_FLB_IN_RETRIEVED: retrieve succeeded: the FLB has its object.
+ * @LUO_FLB_IN_FAILED:    retrieve failed; its errno is remembered.
+ * @LUO_FLB_IN_FINISHING: Retrieved, its last file finished; finish runs
+ *                        when the last reference is put.
+ * @LUO_FLB_IN_FINISHED:  Gone: finish ran, or its last file finished
+ *                        after a failed retrieve.
+ *
+ * The first liveupdate_flb_get_incoming() moves HANDED to RETRIEVED or
+ * FAILED. The finish of the last file that depends on the FLB retrieves it
+ * first if need be, then moves RETRIEVED to FINISHED (running finish) or,
+ * while references are held, to FINISHING; FAILED goes to FINISHED. The
+ * put of the last reference moves FINISHING to FINISHED, running finish.
+ */
+enum luo_flb_in_state {
+	LUO_FLB_IN_HANDED,
+	LUO_FLB_IN_RETRIEVED,
+	LUO_FLB_IN_FAILED,
+	LUO_FLB_IN_FINISHING,
+	LUO_FLB_IN_FINISHED,
+};
+
+/* What the debugfs registry calls each state. */
+static const char *const luo_flb_in_state_names[] = {
+	[LUO_FLB_IN_HANDED]	= "handed",
+	[LUO_FLB_IN_RETRIEVED]	= "retrieved",
+	[LUO_FLB_IN_FAILED]	= "failed",
+	[LUO_FLB_IN_FINISHING]	= "finishing",
+	[LUO_FLB_IN_FINISHED]	= "finished",
+};
+
+/**
  * struct luo_flb_incoming - An FLB as the previous kernel handed it over.
- * @name:     Its compatible string.
- * @data:     Its handle.
- * @lock:     Serialises its callbacks and the fields below; only held
- *            inside LUO's functions, never across a get and its put.
- * @key:      The lockdep class of @lock, one per FLB.
- * @users:    Rebuilt files that depend on it and have not finished.
- * @gets:     References from liveupdate_flb_get_incoming() not yet put.
- * @obj:      What retrieve made of @data.
- * @status:   0 before retrieve, 1 after a successful one, or its errno.
- * @finish_pending: The last file that depended on it finished; it finishes
- *            once @gets is zero.
- * @finished: Its finish ran: it is gone.
- * @owner:    The module LUO holds a reference on for it.
- * @pinned:   Whether LUO holds that reference.
+ * @name:   Its compatible string.
+ * @data:   Its handle.
+ * @lock:   Serialises its callbacks and the fields below; only held
+ *          inside LUO's functions, never across a get and its put.
+ * @key:    The lockdep class of @lock, one per FLB.
+ * @state:  See &enum luo_flb_in_state.
+ * @err:    The errno of a failed retrieve (%LUO_FLB_IN_FAILED).
+ * @users:  Rebuilt files that depend on it and have not finished.
+ * @refs:   References from liveupdate_flb_get_incoming() not yet put.
+ * @obj:    What retrieve made of @data.
+ * @owner:  The module LUO holds a reference on for it, or NULL: held while
+ *          @users is non-zero and from a successful retrieve until finish.
  */
 struct luo_flb_incoming {
 	char name[LIVEUPDATE_FLB_COMPAT_LENGTH];
 	u64 data;
 	struct mutex lock;		/* see @lock above */
 	struct lock_class_key key;
+	enum luo_flb_in_state state;
+	int err;
 	long users;
-	long gets;
+	long refs;
 	void *obj;
-	int status;
-	bool finish_pending;
-	bool finished;
 	struct module *owner;
-	bool pinned;
 };
 
 /**
@@ -164,6 +193,10 @@ static struct luo_flb_incoming *luo_flb_incoming_find(const char *compatible)
 	return NULL;
 }
 
+/*
+ * The FLB attached to a handler under @compatible, or NULL.
+ * Context: luo_register_rwlock held.
+ */
 static struct liveupdate_flb *__luo_flb_find(const char *compatible)
 {
 	struct luo_flb_private *priv;
@@ -246,6 +279,10 @@ int __luo_flb_attach(struct liveupdate_file_handler *fh,
 	return 0;
 }
 
+/*
+ * Detach the FLB of @link from its handler and free @link.
+ * Context: luo_register_rwlock held for write.
+ */
 static void __luo_flb_unlink(struct luo_flb_link *link)
 {
 	struct luo_flb_private *priv = luo_flb_private(link->flb);
@@ -293,9 +330,23 @@ void __luo_flb_detach_all(struct liveupdate_file_handler *fh)
 		__luo_flb_unlink(link);
 }
 
-/* Collect the FLBs attached to @fh. */
-static int __luo_flb_deps_init(struct liveupdate_file_handler *fh,
-			       struct luo_flb_deps *deps, bool incoming)
+/**
+ * __luo_flb_deps_pin - Collect the FLBs a file of @fh depends on.
+ * @fh:       The file's handler.
+ * @deps:     Out: the FLBs attached to @fh (for an incoming file, those
+ *            the previous kernel handed over), each with a reference on
+ *            its module that luo_flb_file_preserve(),
+ *            luo_flb_file_deserialize() or luo_flb_deps_unpin() takes over.
+ * @incoming: Whether the file is being rebuilt rather than preserved.
+ *
+ * Only the collection needs the registry: the FLB callbacks then run with
+ * no registry lock held, so a slow FLB stalls no registration.
+ *
+ * Context: luo_register_rwlock held.
+ * Return: 0, -ENOMEM, or -ENODEV if an FLB's module is going away.
+ */
+int __luo_flb_deps_pin(struct liveupdate_file_handler *fh,
+		       struct luo_flb_deps *deps, bool incoming)
 {
 	struct luo_flb_link *link;
 	unsigned int n = 0;
@@ -313,14 +364,35 @@ static int __luo_flb_deps_init(struct liveupdate_file_handler *fh,
 	list_for_each_entry(link, &ACCESS_PRIVATE(fh, flb_list), node) {
 		if (incoming && !luo_flb_incoming_find(link->flb->compatible))
 			continue;
+		if (!try_module_get(link->flb->ops->owner)) {
+			luo_flb_deps_unpin(deps);
+			return -ENODEV;
+		}
 		deps->flbs[deps->count++] = link->flb;
 	}
 	return 0;
 }
 
-/* Drop one reference on an outgoing FLB: unpreserve it after the last. */
-static void __luo_flb_out_drop(struct liveupdate_flb *flb,
-			       struct luo_flb_private *priv)
+/**
+ * luo_flb_deps_unpin - Drop what __luo_flb_deps_pin() took.
+ * @deps: The FLBs; emptied.
+ *
+ * Context: Process context.
+ */
+void luo_flb_deps_unpin(struct luo_flb_deps *deps)
+{
+	while (deps->count)
+		module_put(deps->flbs[--deps->count]->ops->owner);
+	kfree(deps->flbs);
+	deps->flbs = NULL;
+}
+
+/*
+ * Drop a reference on an outgoing FLB: unpreserve it after the last.
+ * Context: @priv->lock held.
+ */
+static void __luo_flb_out_unref(struct liveupdate_flb *flb,
+				struct luo_flb_private *priv)
 {
 	struct liveupdate_flb_op_args args = { .flb = flb };
 
@@ -335,17 +407,21 @@ static void __luo_flb_out_drop(struct liveupdate_flb *flb,
 	module_put(flb->ops->owner);
 }
 
-/* A file starts depending on @flb: preserve it if it is the first. */
-static int luo_flb_get_out(struct liveupdate_flb *flb)
+/*
+ * A file starts depending on @flb, whose module the caller pinned: preserve
+ * it if it is the first. The pin becomes the FLB's own module reference,
+ * or is dropped; the FLB keeps one reference while it is preserved.
+ */
+static int luo_flb_out_use(struct liveupdate_flb *flb)
 {
 	struct luo_flb_private *priv = luo_flb_private(flb);
 	struct liveupdate_flb_op_args args = { .flb = flb };
 	int err;
 
 	guard(mutex)(&priv->lock);
-	if (!priv->refs) {
-		if (!try_module_get(flb->ops->owner))
-			return -ENODEV;
+	if (priv->refs) {
+		module_put(flb->ops->owner);
+	} else {
 		err = flb->ops->preserve(&args);
 		if (err) {
 			module_put(flb->ops->owner);
@@ -363,7 +439,7 @@ static int luo_flb_get_out(struct liveupdate_flb *flb)
 }
 
 /* A file stops depending on @flb: unpreserve it if it was the last. */
-static void luo_flb_put_out(struct liveupdate_flb *flb)
+static void luo_flb_out_unuse(struct liveupdate_flb *flb)
 {
 	struct luo_flb_private *priv = luo_flb_private(flb);
 
@@ -374,41 +450,37 @@ static void luo_flb_put_out(struct liveupdate_flb *flb)
 		guard(mutex)(&luo_flb_active_lock);
 		list_del_init(&priv->active);
 	}
-	__luo_flb_out_drop(flb, priv);
+	__luo_flb_out_unref(flb, priv);
 }
 
 /**
- * __luo_flb_file_preserve - A file of @fh is being preserved.
- * @fh:   Its handler.
- * @deps: Out: the FLBs it now depends on.
+ * luo_flb_file_preserve - A file is being preserved.
+ * @deps: The FLBs it depends on, from __luo_flb_deps_pin(); its pins are
+ *        taken over in every case, and @deps is emptied on failure.
  *
- * Context: Process context, luo_register_rwlock held.
- * Return: 0, -ENOMEM, -ENODEV if an FLB's module is going away, or what an
- * FLB's preserve returned (nothing is left taken).
+ * Runs the preserve of each FLB no other preserved file uses yet.
+ *
+ * Context: Process context; no registry lock held.
+ * Return: 0, or what an FLB's preserve returned (nothing is left taken).
  */
-int __luo_flb_file_preserve(struct liveupdate_file_handler *fh,
-			    struct luo_flb_deps *deps)
+int luo_flb_file_preserve(struct luo_flb_deps *deps)
 {
-	unsigned int i;
+	unsigned int i, j;
 	int err;
 
-	lockdep_assert_held(&luo_register_rwlock);
-	err = __luo_flb_deps_init(fh, deps, false);
-	if (err)
-		return err;
 	for (i = 0; i < deps->count; i++) {
-		err = luo_flb_get_out(deps->flbs[i]);
+		err = luo_flb_out_use(deps->flbs[i]);
 		if (err)
-			goto err_put;
+			goto err_unuse;
 	}
 	return 0;
 
-err_put:
-	while (i--)
-		luo_flb_put_out(deps->flbs[i]);
-	kfree(deps->flbs);
-	deps->flbs = NULL;
-	deps->count = 0;
+err_unuse:
+	/* The failed FLB dropped its pin; drop those not reached. */
+	for (j = i + 1; j < deps->count; j++)
+		module_put(deps->flbs[j]->ops->owner);
+	deps->count = i;
+	luo_flb_file_unpreserve(deps);
 	return err;
 }
 
@@ -421,69 +493,53 @@ err_put:
 void luo_flb_file_unpreserve(struct luo_flb_deps *deps)
 {
 	while (deps->count)
-		luo_flb_put_out(deps->flbs[--deps->count]);
+		luo_flb_out_unuse(deps->flbs[--deps->count]);
 	kfree(deps->flbs);
 	deps->flbs = NULL;
 }
 
-/* Hold @owner for an incoming FLB until it finishes; @owner is live. */
-static void __luo_flb_in_pin(struct luo_flb_incoming *in, struct module *owner)
-{
-	lockdep_assert_held(&in->lock);
-	if (in->pinned)
-		return;
-	__module_get(owner);
-	in->owner = owner;
-	in->pinned = true;
-}
-
-static void __luo_flb_in_unpin(struct luo_flb_incoming *in)
-{
-	lockdep_assert_held(&in->lock);
-	if (!in->pinned)
-		return;
-	in->pinned = false;
-	module_put(in->owner);
-}
-
 /**
- * __luo_flb_file_deserialize - A file of @fh is rebuilt in the new kernel.
- * @fh:   Its handler.
- * @deps: Out: the incoming FLBs it depends on.
+ * luo_flb_file_deserialize - A file is rebuilt in the new kernel.
+ * @deps: The incoming FLBs it depends on, from __luo_flb_deps_pin(); the
+ *        FLBs keep their module pins until the file finishes or is
+ *        discarded.
  *
- * Context: Process context, luo_register_rwlock held.
- * Return: 0, -ENOMEM, or -ENOENT if an FLB's module is going away.
+ * Context: Process context; no registry lock held.
  */
-int __luo_flb_file_deserialize(struct liveupdate_file_handler *fh,
-			       struct luo_flb_deps *deps)
+void luo_flb_file_deserialize(struct luo_flb_deps *deps)
 {
 	struct luo_flb_incoming *in;
 	struct module *owner;
 	unsigned int i;
-	int err;
 
-	lockdep_assert_held(&luo_register_rwlock);
-	err = __luo_flb_deps_init(fh, deps, true);
-	if (err)
-		return err;
 	for (i = 0; i < deps->count; i++) {
 		owner = deps->flbs[i]->ops->owner;
-		if (!try_module_get(owner)) {
-			deps->count = i;
-			luo_flb_file_discard(deps);
-			return -ENOENT;
-		}
 		in = luo_flb_incoming_find(deps->flbs[i]->compatible);
-		scoped_guard(mutex, &in->lock) {
-			__luo_flb_in_pin(in, owner);
-			in->users++;
-		}
-		module_put(owner);
+		guard(mutex)(&in->lock);
+		in->users++;
+		if (in->owner)
+			module_put(owner);
+		else
+			in->owner = owner;
 	}
-	return 0;
 }
 
-/* Run retrieve once; its result is remembered. @flb's module is live. */
+/*
+ * Drop LUO's reference on an incoming FLB's module.
+ * Context: @in->lock held.
+ */
+static void __luo_flb_in_unpin(struct luo_flb_incoming *in)
+{
+	lockdep_assert_held(&in->lock);
+	module_put(in->owner);
+	in->owner = NULL;
+}
+
+/*
+ * Run retrieve if it has not run; its result is remembered. A successful
+ * retrieve pins @flb's module until finish. @flb's module is live.
+ * Context: @in->lock held.
+ */
 static void __luo_flb_retrieve(struct luo_flb_incoming *in,
 			       struct liveupdate_flb *flb)
 {
@@ -491,58 +547,75 @@ static void __luo_flb_retrieve(struct luo_flb_incoming *in,
 	int err;
 
 	lockdep_assert_held(&in->lock);
-	if (in->status)
+	if (in->state != LUO_FLB_IN_HANDED)
 		return;
 	err = flb->ops->retrieve(&args);
 	if (err) {
 		pr_err("flb %s: retrieve failed: %pe\n", flb->compatible,
 		       ERR_PTR(err));
-		in->status = err;
+		in->state = LUO_FLB_IN_FAILED;
+		in->err = err;
 		return;
 	}
 	in->obj = args.obj;
-	in->status = 1;
-	__luo_flb_in_pin(in, flb->ops->owner);
+	in->state = LUO_FLB_IN_RETRIEVED;
+	if (!in->owner) {
+		__module_get(flb->ops->owner);
+		in->owner = flb->ops->owner;
+	}
+}
+
+/* Whether a retrieved object holds the FLB's module (until finish). */
+static bool luo_flb_in_has_obj(struct luo_flb_incoming *in)
+{
+	return in->state == LUO_FLB_IN_RETRIEVED ||
+	       in->state == LUO_FLB_IN_FINISHING;
 }
 
 /*
- * Finish an incoming FLB once its last file has finished and nobody holds
- * a reference from liveupdate_flb_get_incoming().
+ * Finish an incoming FLB: its last file has finished (%LUO_FLB_IN_FINISHING
+ * or earlier) and no reference is held. @flb's module is live.
+ * Context: @in->lock held.
  */
-static void __luo_flb_in_try_finish(struct luo_flb_incoming *in,
-				    struct liveupdate_flb *flb)
+static void __luo_flb_in_finish(struct luo_flb_incoming *in,
+				struct liveupdate_flb *flb)
 {
 	struct liveupdate_flb_op_args args = { .flb = flb };
 
 	lockdep_assert_held(&in->lock);
-	if (!in->finish_pending || in->gets || in->finished)
-		return;
-	__luo_flb_retrieve(in, flb);
-	if (in->status > 0) {
+	if (luo_flb_in_has_obj(in)) {
 		args.data = in->data;
 		args.obj = in->obj;
 		flb->ops->finish(&args);
 	}
 	in->obj = NULL;
-	in->finished = true;
-	__luo_flb_in_unpin(in);
+	in->state = LUO_FLB_IN_FINISHED;
+	if (in->owner)
+		__luo_flb_in_unpin(in);
 }
 
-/* A rebuilt file that depends on @flb is finished or forgotten. */
-static void luo_flb_put_in(struct liveupdate_flb *flb, bool finish)
+/*
+ * A rebuilt file that depends on @flb is finished, or forgotten (@finish
+ * false). While files depend on it, the FLB pins its module.
+ */
+static void luo_flb_in_unuse(struct liveupdate_flb *flb, bool finish)
 {
 	struct luo_flb_incoming *in = luo_flb_incoming_find(flb->compatible);
 
 	guard(mutex)(&in->lock);
 	if (WARN_ON_ONCE(in->users <= 0) || --in->users)
 		return;
-	if (finish) {
-		in->finish_pending = true;
-		__luo_flb_in_try_finish(in, flb);
-	} else if (in->status <= 0 && !in->gets) {
-		/* Nothing was retrieved: the module may go. */
-		__luo_flb_in_unpin(in);
+	if (finish && in->state != LUO_FLB_IN_FINISHED) {
+		__luo_flb_retrieve(in, flb);
+		if (in->refs)
+			in->state = LUO_FLB_IN_FINISHING;
+		else
+			__luo_flb_in_finish(in, flb);
+		return;
 	}
+	/* No file and no object need the module any more. */
+	if (!luo_flb_in_has_obj(in) && in->owner)
+		__luo_flb_in_unpin(in);
 }
 
 /**
@@ -554,7 +627,7 @@ static void luo_flb_put_in(struct liveupdate_flb *flb, bool finish)
 void luo_flb_file_finish(struct luo_flb_deps *deps)
 {
 	while (deps->count)
-		luo_flb_put_in(deps->flbs[--deps->count], true);
+		luo_flb_in_unuse(deps->flbs[--deps->count], true);
 	kfree(deps->flbs);
 	deps->flbs = NULL;
 }
@@ -568,22 +641,22 @@ void luo_flb_file_finish(struct luo_flb_deps *deps)
 void luo_flb_file_discard(struct luo_flb_deps *deps)
 {
 	while (deps->count)
-		luo_flb_put_in(deps->flbs[--deps->count], false);
+		luo_flb_in_unuse(deps->flbs[--deps->count], false);
 	kfree(deps->flbs);
 	deps->flbs = NULL;
 }
 
 /* Take a reference on an incoming FLB, retrieving it first if need be. */
-static int luo_flb_in_get(struct luo_flb_incoming *in,
+static int luo_flb_in_ref(struct luo_flb_incoming *in,
 			  struct liveupdate_flb *flb, void **objp)
 {
 	guard(mutex)(&in->lock);
-	if (in->finished)
-		return -ENOENT;
 	__luo_flb_retrieve(in, flb);
-	if (in->status < 0)
-		return in->status;
-	in->gets++;
+	if (in->state == LUO_FLB_IN_FAILED)
+		return in->err;
+	if (!luo_flb_in_has_obj(in))
+		return -ENOENT;
+	in->refs++;
 	*objp = in->obj;
 	return 0;
 }
@@ -618,7 +691,7 @@ int liveupdate_flb_get_incoming(struct liveupdate_flb *flb, void **objp)
 		return -ENOENT;
 	if (!try_module_get(flb->ops->owner))
 		return -ENODEV;
-	err = luo_flb_in_get(in, flb, objp);
+	err = luo_flb_in_ref(in, flb, objp);
 	module_put(flb->ops->owner);
 	return err;
 }
@@ -639,10 +712,10 @@ void liveupdate_flb_put_incoming(struct liveupdate_flb *flb)
 	if (WARN_ON_ONCE(!in))
 		return;
 	guard(mutex)(&in->lock);
-	if (WARN_ON_ONCE(in->gets <= 0))
+	if (WARN_ON_ONCE(in->refs <= 0))
 		return;
-	in->gets--;
-	__luo_flb_in_try_finish(in, flb);
+	if (!--in->refs && in->state == LUO_FLB_IN_FINISHING)
+		__luo_flb_in_finish(in, flb);
 }
 EXPORT_SYMBOL_GPL(liveupdate_flb_put_incoming);
 
@@ -687,7 +760,7 @@ void liveupdate_flb_put_outgoing(struct liveupdate_flb *flb)
 	struct luo_flb_private *priv = luo_flb_private(flb);
 
 	guard(mutex)(&priv->lock);
-	__luo_flb_out_drop(flb, priv);
+	__luo_flb_out_unref(flb, priv);
 }
 EXPORT_SYMBOL_GPL(liveupdate_flb_put_outgoing);
 
@@ -738,6 +811,29 @@ int luo_flb_serialize(u64 *flbs_pa)
 	return 0;
 }
 
+/* Copy @count FLB entries to @in; false if a name is bad or repeated. */
+static bool luo_flb_copy_entries(struct luo_flb_incoming *in,
+				 const struct luo_flb_ser *entry, u64 count)
+{
+	u64 i, j;
+
+	for (i = 0; i < count; i++) {
+		if (!luo_ser_string_valid(entry[i].name, sizeof(entry[i].name)))
+			goto err;
+		for (j = 0; j < i; j++)
+			if (!strcmp(in[j].name, entry[i].name))
+				goto err;
+		memcpy(in[i].name, entry[i].name, sizeof(in[i].name));
+		in[i].data = entry[i].data;
+	}
+	return true;
+
+err:
+	pr_err("FLB %llu has a bad or repeated name: '%.*s'\n", i,
+	       (int)sizeof(entry[i].name), entry[i].name);
+	return false;
+}
+
 /**
  * luo_flb_parse - Read and check an FLB page from the previous kernel.
  * @r:       How to reach the previous kernel's memory; the page is claimed
@@ -757,7 +853,7 @@ static int luo_flb_parse(struct luo_ser_reader *r, u64 flbs_pa,
 	const struct luo_flb_header_ser *hdr;
 	const struct luo_flb_ser *entry;
 	struct luo_flb_incoming *in;
-	u64 i, j, count, pgcnt;
+	u64 count, pgcnt;
 
 	*flbsp = NULL;
 	*countp = 0;
@@ -780,24 +876,13 @@ static int luo_flb_parse(struct luo_ser_reader *r, u64 flbs_pa,
 	in = kzalloc_objs(*in, count);
 	if (!in)
 		return -ENOMEM;
-	for (i = 0; i < count; i++) {
-		if (!luo_ser_string_valid(entry[i].name, sizeof(entry[i].name)))
-			goto err_free;
-		for (j = 0; j < i; j++)
-			if (!strcmp(in[j].name, entry[i].name))
-				goto err_free;
-		memcpy(in[i].name, entry[i].name, sizeof(in[i].name));
-		in[i].data = entry[i].data;
+	if (!luo_flb_copy_entries(in, entry, count)) {
+		kfree(in);
+		return -EINVAL;
 	}
 	*flbsp = in;
 	*countp = count;
 	return 0;
-
-err_free:
-	pr_err("FLB %llu has a bad or repeated name: '%.*s'\n", i,
-	       (int)sizeof(entry[i].name), entry[i].name);
-	kfree(in);
-	return -EINVAL;
 }
 
 /**
@@ -835,11 +920,29 @@ void __luo_flb_show_registry(struct seq_file *m)
 {
 	struct luo_flb_private *priv;
 
+	struct luo_flb_incoming *in;
+	enum luo_flb_in_state state;
+	long users, refs;
+	unsigned int i;
+
 	lockdep_assert_held(&luo_register_rwlock);
 	list_for_each_entry(priv, &luo_flb_list, list)
 		seq_printf(m, "flb %s handlers=%d users=%ld\n",
 			   luo_flb_of(priv)->compatible, priv->handlers,
 			   READ_ONCE(priv->users));
+	for (i = 0; i < luo_flb_in_count; i++) {
+		in = &luo_flb_in[i];
+		/* Unlocked, not to wait on a callback: a view of a moment. */
+		state = data_race(in->state);
+		/* As above. */
+		users = data_race(in->users);
+		/* As above. */
+		refs = data_race(in->refs);
+		seq_printf(m, "flb-incoming %s users=%ld refs=%ld ",
+			   luo_flb_in_state_names[state], users, refs);
+		seq_escape(m, in->name, " \t\n\\");
+		seq_putc(m, '\n');
+	}
 }
 
 #ifdef CONFIG_LIVEUPDATE_KUNIT_TEST

@@ -54,6 +54,9 @@ struct seq_file;
  *  luo_register_rwlock    luo_core.c. The registries of file handlers and
  *                         FLBs, and which FLB serves which handler. Read:
  *                         walks and lookups; write: (un)registration.
+ *                         Held across no callback but can_preserve: the
+ *                         modules a file needs are pinned under it, and
+ *                         FLB callbacks run after it is dropped.
  *  luo_flb_private.lock,  luo_flb.c. One FLB's outgoing or incoming state
  *  luo_flb_incoming.lock  and its callbacks; a lockdep class per FLB, so
  *                         one FLB's callbacks may take another FLB's lock.
@@ -158,6 +161,8 @@ void luo_session_unfreeze(void);
 bool luo_session_frozen(void);
 int luo_session_deserialize(struct luo_ser_reader *r, u64 sessions_pa);
 int luo_session_check_claimed(void);
+extern const struct file_operations luo_sessions_fops;
+void luo_session_phases(u64 *first_retrieve_ns, u64 *last_finish_ns);
 
 /**
  * struct luo_file_set - The files of one session.
@@ -197,6 +202,7 @@ void luo_file_discard_all(struct luo_file_set *fs);
 int luo_file_retrieve(struct luo_file_set *fs, u64 token, struct file **filep);
 int luo_file_finish_all(struct luo_file_set *fs, const char *session);
 void __luo_file_show_registry(struct seq_file *m);
+void luo_file_show(struct seq_file *m, struct luo_file_set *fs, bool incoming);
 
 /**
  * struct luo_flb_deps - The FLBs one preserved file depends on.
@@ -210,11 +216,12 @@ struct luo_flb_deps {
 };
 
 /* FLBs (luo_flb.c). */
-int __luo_flb_file_preserve(struct liveupdate_file_handler *fh,
-			    struct luo_flb_deps *deps);
+int __luo_flb_deps_pin(struct liveupdate_file_handler *fh,
+		       struct luo_flb_deps *deps, bool incoming);
+void luo_flb_deps_unpin(struct luo_flb_deps *deps);
+int luo_flb_file_preserve(struct luo_flb_deps *deps);
 void luo_flb_file_unpreserve(struct luo_flb_deps *deps);
-int __luo_flb_file_deserialize(struct liveupdate_file_handler *fh,
-			       struct luo_flb_deps *deps);
+void luo_flb_file_deserialize(struct luo_flb_deps *deps);
 void luo_flb_file_finish(struct luo_flb_deps *deps);
 void luo_flb_file_discard(struct luo_flb_deps *deps);
 struct luo_flb_link;

@@ -73,6 +73,7 @@
  * @list:     The sessions in the order they were created or handed over.
  * @count:    Number of sessions.
  * @blocks:   Outgoing: the chain the sessions are serialized into.
+ * @next_seq: The @seq of the next session added to @list.
  * @incoming: Whether this is the set of incoming sessions.
  */
 struct luo_session_set {
@@ -81,6 +82,7 @@ struct luo_session_set {
 	struct list_head list;
 	long count;
 	struct kho_block_set blocks;
+	u64 next_seq;
 	bool incoming;
 };
 
@@ -122,6 +124,7 @@ enum luo_session_state {
  * @list:  In its set's list (not while %LUO_SESSION_CREATING).
  * @set:   The set it belongs to.
  * @state: See &enum luo_session_state; under @set->lock.
+ * @seq:   Its place in @set->list: increasing along the list.
  * @files: Its files, under their own lock (@files.lock).
  */
 struct luo_session {
@@ -130,6 +133,7 @@ struct luo_session {
 	struct list_head list;
 	struct luo_session_set *set;
 	enum luo_session_state state;
+	u64 seq;
 	struct luo_file_set files;
 };
 
@@ -160,20 +164,43 @@ static struct luo_session_set luo_incoming = {
 };
 
 /*
- * The phases of the live update in this kernel, for the log: the first
- * incoming session retrieved, and the last one finished (the end of the
- * handover). Under luo_incoming.lock.
+ * The phases of the live update in this kernel, for the log and debugfs:
+ * when (CLOCK_BOOTTIME) the first incoming session was retrieved, and the
+ * last one finished (the end of the handover); 0 until then. Under
+ * luo_incoming.lock.
  */
-static bool luo_retrieved_once;
+static u64 luo_first_retrieve_ns;
+static u64 luo_last_finish_ns;
 static long luo_unfinished;	/* incoming, neither finished nor broken */
 
+/*
+ * One more incoming session is finished: log when it is the last.
+ * Context: luo_incoming.lock held.
+ */
 static void __luo_session_finished(void)
 {
 	lockdep_assert_held(&luo_incoming.lock);
 	if (--luo_unfinished)
 		return;
+	luo_last_finish_ns = ktime_get_boottime_ns();
 	pr_info("every session of the previous kernel is finished, %llu ns after boot\n",
-		ktime_get_boottime_ns());
+		luo_last_finish_ns);
+}
+
+/**
+ * luo_session_phases - When the handover reached its last two phases.
+ * @first_retrieve_ns: Out: the first incoming session retrieved, or 0.
+ * @last_finish_ns:    Out: the last incoming session finished, or 0.
+ *
+ * Both are CLOCK_BOOTTIME.
+ *
+ * Context: Process context.
+ */
+void luo_session_phases(u64 *first_retrieve_ns, u64 *last_finish_ns)
+{
+	guard(mutex)(&luo_incoming.lock);
+	*first_retrieve_ns = luo_first_retrieve_ns;
+	*last_finish_ns = luo_last_finish_ns;
 }
 
 /**
@@ -261,7 +288,10 @@ static int luo_frozen_errno(int err)
 	return luo_frozen ? -EBUSY : err;
 }
 
-/* Take @session's name in @set; it is not in the set's list yet. */
+/*
+ * Take @session's name in @set; it is not in the set's list yet.
+ * Context: @set->lock held.
+ */
 static int __luo_session_reserve(struct luo_session_set *set,
 				 struct luo_session *session)
 {
@@ -271,7 +301,10 @@ static int __luo_session_reserve(struct luo_session_set *set,
 					     luo_session_params);
 }
 
-/* Give back the name of a session that never joined the list. */
+/*
+ * Give back the name of a session that never joined the list.
+ * Context: the lock of @session's set held.
+ */
 static void __luo_session_unreserve(struct luo_session *session)
 {
 	lockdep_assert_held(&session->set->lock);
@@ -279,7 +312,10 @@ static void __luo_session_unreserve(struct luo_session *session)
 			       luo_session_params);
 }
 
-/* Put a reserved session in its set's list; an outgoing set grows first. */
+/*
+ * Put a reserved session in its set's list; an outgoing set grows first.
+ * Context: @set->lock held.
+ */
 static int __luo_session_link(struct luo_session *session)
 {
 	struct luo_session_set *set = session->set;
@@ -292,10 +328,15 @@ static int __luo_session_link(struct luo_session *session)
 			return err;
 	}
 	list_add_tail(&session->list, &set->list);
+	session->seq = set->next_seq++;
 	set->count++;
 	return 0;
 }
 
+/*
+ * Take a listed session out of its set: table, list and chain.
+ * Context: @set->lock held.
+ */
 static void __luo_session_remove(struct luo_session *session)
 {
 	struct luo_session_set *set = session->set;
@@ -308,6 +349,10 @@ static void __luo_session_remove(struct luo_session *session)
 		kho_block_set_shrink(&set->blocks, set->count);
 }
 
+/*
+ * The session named @name in @set, or NULL.
+ * Context: @set->lock held.
+ */
 static struct luo_session *__luo_session_find(struct luo_session_set *set,
 					      const u8 *name)
 {
@@ -638,10 +683,10 @@ static struct luo_session *luo_session_claim(const u8 *name)
 			err = -EINVAL;	/* the ABI's errno for a second retrieve */
 		else
 			session->state = LUO_SESSION_RETRIEVED;
-		if (!err && !luo_retrieved_once) {
-			luo_retrieved_once = true;
+		if (!err && !luo_first_retrieve_ns) {
+			luo_first_retrieve_ns = ktime_get_boottime_ns();
 			pr_info("first session of the previous kernel retrieved, %llu ns after boot\n",
-				ktime_get_boottime_ns());
+				luo_first_retrieve_ns);
 		}
 	}
 	luo_state_exit();
@@ -933,6 +978,10 @@ long luo_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
 	return op->fn(&ucmd);
 }
 
+/*
+ * Unfreeze the outgoing sessions before @last, in list order.
+ * Context: luo_outgoing.lock held.
+ */
 static void __luo_session_unfreeze_until(struct luo_session *last)
 {
 	struct luo_session *session;
@@ -1050,6 +1099,138 @@ int luo_session_check_claimed(void)
 }
 
 /**
+ * struct luo_session_iter - A reader of the debugfs list of sessions.
+ * @set:  The set of the session where the next read resumes.
+ * @name: Its name.
+ * @seq:  Its &luo_session.seq.
+ * @pos:  Its position in the file.
+ *
+ * The list is read a buffer at a time, and each read resumes at the
+ * session it stopped at, found by name in O(1): reading every session
+ * costs O(n), whatever the size of the reads. If that session was deleted
+ * meanwhile, the read resumes at the first session after it in the list
+ * (by @seq), so a session that stays is listed exactly once. The set's
+ * lock is held for one read only, never across the copy to userspace.
+ */
+struct luo_session_iter {
+	struct luo_session_set *set;
+	char name[LIVEUPDATE_SESSION_NAME_LENGTH];
+	u64 seq;
+	loff_t pos;
+};
+
+/* @session, or the first session of the next set; NULL at the end. */
+static struct luo_session *luo_session_iter_here(struct luo_session_iter *it,
+						 struct list_head *node)
+{
+	lockdep_assert_held(&it->set->lock);
+	if (node != &it->set->list)
+		return list_entry(node, struct luo_session, list);
+	if (it->set != &luo_outgoing)
+		return NULL;
+	mutex_unlock(&it->set->lock);
+	it->set = &luo_incoming;
+	mutex_lock(&it->set->lock);
+	return luo_session_iter_here(it, it->set->list.next);
+}
+
+/* Remember @session as the place to resume; NULL at the end. */
+static void *luo_session_iter_at(struct luo_session_iter *it,
+				 struct luo_session *session, loff_t pos)
+{
+	if (!session)
+		return NULL;
+	memcpy(it->name, session->name, sizeof(it->name));
+	it->seq = session->seq;
+	it->pos = pos;
+	return session;
+}
+
+static void *luo_session_seq_start(struct seq_file *m, loff_t *pos)
+{
+	struct luo_session_iter *it = m->private;
+	struct luo_session *session;
+
+	if (!*pos) {
+		it->set = &luo_outgoing;
+		mutex_lock(&it->set->lock);
+		session = luo_session_iter_here(it, it->set->list.next);
+		return luo_session_iter_at(it, session, 0);
+	}
+	/* Locked whatever start returns: stop unlocks. */
+	mutex_lock(&it->set->lock);
+	if (*pos != it->pos)	/* the end was reached */
+		return NULL;
+	session = __luo_session_find(it->set, (const u8 *)it->name);
+	if (session && !list_empty(&session->list) && session->seq == it->seq)
+		return session;
+	/* It was deleted: resume at the first session added after it. */
+	list_for_each_entry(session, &it->set->list, list)
+		if (session->seq > it->seq)
+			return luo_session_iter_at(it, session, *pos);
+	return luo_session_iter_at(it, luo_session_iter_here(it, &it->set->list),
+				   *pos);
+}
+
+static void *luo_session_seq_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	struct luo_session_iter *it = m->private;
+	struct luo_session *session = v;
+
+	++*pos;
+	session = luo_session_iter_here(it, session->list.next);
+	return luo_session_iter_at(it, session, *pos);
+}
+
+static void luo_session_seq_stop(struct seq_file *m, void *v)
+{
+	struct luo_session_iter *it = m->private;
+
+	mutex_unlock(&it->set->lock);
+}
+
+/* One session and its files; the format is in the userspace-api page. */
+static int luo_session_seq_show(struct seq_file *m, void *v)
+{
+	struct luo_session *session = v;
+	struct luo_session_iter *it = m->private;
+	long files;
+
+	lockdep_assert_held(&it->set->lock);
+	/* The count changes under the file set's lock: a racy read is fine. */
+	files = data_race(luo_file_set_count(&session->files));
+	seq_printf(m, "session %s %s %ld ",
+		   session->set->incoming ? "incoming" : "outgoing",
+		   luo_session_state_names[session->state], files);
+	seq_escape(m, session->name, " \t\n\\");
+	seq_putc(m, '\n');
+	luo_file_show(m, &session->files, session->set->incoming);
+	return 0;
+}
+
+static const struct seq_operations luo_session_seq_ops = {
+	.start	= luo_session_seq_start,
+	.next	= luo_session_seq_next,
+	.stop	= luo_session_seq_stop,
+	.show	= luo_session_seq_show,
+};
+
+static int luo_sessions_open(struct inode *inode, struct file *file)
+{
+	return seq_open_private(file, &luo_session_seq_ops,
+				sizeof(struct luo_session_iter));
+}
+
+/* The debugfs file "sessions": every session, outgoing and incoming. */
+const struct file_operations luo_sessions_fops = {
+	.owner		= THIS_MODULE,
+	.open		= luo_sessions_open,
+	.read		= seq_read,
+	.llseek		= seq_lseek,
+	.release	= seq_release_private,
+};
+
+/**
  * struct luo_session_build - The rebuild of the incoming sessions.
  * @r:     The reader of the previous kernel's memory.
  * @index: Sessions rebuilt so far; each session's file chain is claimed
@@ -1123,7 +1304,10 @@ static int luo_session_deserialize_one(const void *entry, void *arg)
 					     &ser->file_set_ser);
 }
 
-/* Forget every incoming session without calling any handler. */
+/*
+ * Forget every incoming session without calling any handler.
+ * Context: luo_incoming.lock held.
+ */
 static void __luo_session_discard_incoming(void)
 {
 	struct luo_session *session, *tmp;

@@ -112,8 +112,8 @@ struct liveupdate_ioctl_create_session {
  *
  * Errors: -EINVAL for a session already retrieved (its descriptor still
  * open), -ENOENT if no incoming session has that name (also for an empty
- * or unterminated name), -EIO if the previous kernel handed over its files
- * malformed, -EMFILE if the process has no free file descriptor, -ENOMEM.
+ * or unterminated name), -EIO if the previous kernel handed over its chain
+ * of files malformed, -EMFILE if the process has no free file descriptor, -ENOMEM.
  */
 struct liveupdate_ioctl_retrieve_session {
 	__u32		size;
@@ -161,10 +161,12 @@ struct liveupdate_session_preserve_fd {
  * again with the same error.
  *
  * Errors: -ENOENT for an unknown token or on a finished session (finishing
- * drops every file), -EINVAL on an outgoing session, -ENOPKG while the
- * file's handler is not registered (a module not loaded yet; not
- * remembered: retry once it is), -EMFILE if the process has no free file
- * descriptor, or what the file's handler returned.
+ * drops every file), -EINVAL on an outgoing session, -EIO if the previous
+ * kernel handed over this file's own entry malformed (the session's other
+ * files are not affected), -ENOPKG while the file's handler is not
+ * registered (a module not loaded yet; not remembered: retry once it is),
+ * -EMFILE if the process has no free file descriptor, or what the file's
+ * handler returned.
  */
 struct liveupdate_session_retrieve_fd {
 	__u32		size;

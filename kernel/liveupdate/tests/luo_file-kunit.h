@@ -59,17 +59,16 @@ static void luo_test_file_set_bad(struct kunit *test)
 	f[1].token = 1;
 	KUNIT_EXPECT_EQ(test, luo_test_files(mem, LUO_TEST_PA(0), 2), -EINVAL);
 	f[1].token = 2;
-	/* An unterminated handler name, then an unknown handler. */
-	memset(f[1].compatible, 'm', sizeof(f[1].compatible));
-	KUNIT_EXPECT_EQ(test, luo_test_files(mem, LUO_TEST_PA(0), 2), -EINVAL);
+	/* An unknown handler (an unterminated name: luo_test_file_give_up). */
 	strscpy(f[1].compatible, "no-such-handler-v1");
 	KUNIT_EXPECT_EQ(test, luo_test_files(mem, LUO_TEST_PA(0), 2), -ENOPKG);
 	KUNIT_EXPECT_EQ(test, mem->released, 0);
 }
 
 /*
- * Files whose handler never registers: each alone fails its retrieve with
- * -ENOPKG, again and again, and finishing the set gives them up.
+ * A file whose handler never registers, and one whose handler name is
+ * unterminated: each alone fails its retrieve, with -ENOPKG and -EIO, again
+ * and again, and finishing the set gives them up.
  */
 static void luo_test_file_give_up(struct kunit *test)
 {
@@ -83,17 +82,20 @@ static void luo_test_file_give_up(struct kunit *test)
 		kunit_skip(test, "live update is off");
 
 	strscpy(f[0].compatible, "no-such-handler-v1");
-	strscpy(f[1].compatible, "no-such-handler-v2");
+	memset(f[1].compatible, 'm', sizeof(f[1].compatible));
 	f[0].token = 1;
 	f[1].token = 2;
 	luo_file_set_init(&fs);
 	mutex_lock(&fs.lock);
 	KUNIT_ASSERT_EQ(test, luo_file_deserialize(&fs, &mem->r, &ser), 0);
 	luo_ser_unclaim_all(&mem->r);
-	KUNIT_EXPECT_EQ(test, luo_file_set_unbound(&fs), 2);
+	KUNIT_EXPECT_EQ(test, luo_file_set_count(&fs), 2);
+	KUNIT_EXPECT_EQ(test, luo_file_set_unbound(&fs), 1);
 	KUNIT_EXPECT_EQ(test, luo_file_bind_pending(&fs), 0);
 	KUNIT_EXPECT_EQ(test, luo_file_retrieve(&fs, 1, &file), -ENOPKG);
 	KUNIT_EXPECT_EQ(test, luo_file_retrieve(&fs, 1, &file), -ENOPKG);
+	KUNIT_EXPECT_EQ(test, luo_file_retrieve(&fs, 2, &file), -EIO);
+	KUNIT_EXPECT_EQ(test, luo_file_retrieve(&fs, 2, &file), -EIO);
 	KUNIT_EXPECT_EQ(test, luo_file_retrieve(&fs, 3, &file), -ENOENT);
 	KUNIT_EXPECT_EQ(test, luo_file_finish_all(&fs, "kunit"), 0);
 	KUNIT_EXPECT_EQ(test, luo_file_set_count(&fs), 0);
@@ -131,11 +133,9 @@ static void luo_test_flb_refcounts(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, liveupdate_flb_get_outgoing(&luo_test_flbs[0], &obj), -ENOENT);
 
 	/* Three files: preserve runs once per FLB, unpreserve after the last. */
-	scoped_guard(rwsem_read, &luo_register_rwlock) {
-		KUNIT_EXPECT_EQ(test, __luo_flb_file_preserve(&luo_test_fh[0], &deps[0]), 0);
-		KUNIT_EXPECT_EQ(test, __luo_flb_file_preserve(&luo_test_fh[1], &deps[1]), 0);
-		KUNIT_EXPECT_EQ(test, __luo_flb_file_preserve(&luo_test_fh[1], &deps[2]), 0);
-	}
+	KUNIT_EXPECT_EQ(test, luo_test_flb_preserve_file(&luo_test_fh[0], &deps[0]), 0);
+	KUNIT_EXPECT_EQ(test, luo_test_flb_preserve_file(&luo_test_fh[1], &deps[1]), 0);
+	KUNIT_EXPECT_EQ(test, luo_test_flb_preserve_file(&luo_test_fh[1], &deps[2]), 0);
 	KUNIT_EXPECT_EQ(test, luo_test_counts[0].preserve, 1);
 	KUNIT_EXPECT_EQ(test, luo_test_counts[1].preserve, 1);
 	KUNIT_EXPECT_EQ(test, liveupdate_flb_get_outgoing(&luo_test_flbs[0], &obj), 0);

@@ -116,8 +116,7 @@ static void luo_test_flb_get_put(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, liveupdate_register_file_handler(&luo_test_fh[0]), 0);
 	KUNIT_ASSERT_EQ(test, liveupdate_register_flb(&luo_test_fh[0], &luo_test_flbs[0]), 0);
 	KUNIT_ASSERT_EQ(test, liveupdate_register_flb(&luo_test_fh[0], &luo_test_flbs[1]), 0);
-	scoped_guard(rwsem_read, &luo_register_rwlock)
-		KUNIT_ASSERT_EQ(test, __luo_flb_file_preserve(&luo_test_fh[0], &deps), 0);
+	KUNIT_ASSERT_EQ(test, luo_test_flb_preserve_file(&luo_test_fh[0], &deps), 0);
 
 	/* Both held at once, and no lock is held on return. */
 	KUNIT_ASSERT_EQ(test, liveupdate_flb_get_outgoing(&luo_test_flbs[0], &obj0), 0);
@@ -145,6 +144,48 @@ static void luo_test_flb_get_put(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, liveupdate_flb_get_outgoing(&luo_test_flbs[0], &obj0), -ENOENT);
 	KUNIT_EXPECT_EQ(test, luo_test_counts[0].preserve, 1);
 	KUNIT_EXPECT_EQ(test, luo_test_counts[1].preserve, 1);
+	/* No FLB callback runs with the registry locked. */
+	KUNIT_EXPECT_EQ(test, luo_test_counts[0].locked, 0);
+	KUNIT_EXPECT_EQ(test, luo_test_counts[1].locked, 0);
+
+	liveupdate_unregister_file_handler(&luo_test_fh[0]);
+}
+
+/*
+ * A file depends on two FLBs and the second one's preserve fails: the
+ * first is unpreserved again and the file depends on nothing.
+ */
+static void luo_test_flb_preserve_fails(struct kunit *test)
+{
+	struct luo_flb_deps deps;
+	void *obj;
+
+	if (!liveupdate_enabled())
+		kunit_skip(test, "live update is off");
+	memset(luo_test_counts, 0, sizeof(luo_test_counts));
+	luo_test_counts[1].fail = -EIO;
+	KUNIT_ASSERT_EQ(test, liveupdate_register_file_handler(&luo_test_fh[0]), 0);
+	KUNIT_ASSERT_EQ(test, liveupdate_register_flb(&luo_test_fh[0], &luo_test_flbs[0]), 0);
+	KUNIT_ASSERT_EQ(test, liveupdate_register_flb(&luo_test_fh[0], &luo_test_flbs[1]), 0);
+
+	KUNIT_EXPECT_EQ(test, luo_test_flb_preserve_file(&luo_test_fh[0], &deps), -EIO);
+	KUNIT_EXPECT_EQ(test, deps.count, 0);
+	KUNIT_EXPECT_PTR_EQ(test, deps.flbs, NULL);
+	KUNIT_EXPECT_EQ(test, luo_test_counts[0].preserve, 1);
+	KUNIT_EXPECT_EQ(test, luo_test_counts[0].unpreserve, 1);
+	KUNIT_EXPECT_EQ(test, luo_test_counts[1].preserve, 0);
+	KUNIT_EXPECT_EQ(test, liveupdate_flb_get_outgoing(&luo_test_flbs[0], &obj), -ENOENT);
+	KUNIT_EXPECT_EQ(test, liveupdate_flb_get_outgoing(&luo_test_flbs[1], &obj), -ENOENT);
+
+	/* Once the FLB can preserve, the same file can. */
+	luo_test_counts[1].fail = 0;
+	KUNIT_EXPECT_EQ(test, luo_test_flb_preserve_file(&luo_test_fh[0], &deps), 0);
+	KUNIT_EXPECT_EQ(test, luo_test_counts[0].preserve, 2);
+	KUNIT_EXPECT_EQ(test, luo_test_counts[1].preserve, 1);
+	luo_flb_file_unpreserve(&deps);
+	KUNIT_EXPECT_EQ(test, luo_test_counts[0].unpreserve, 2);
+	KUNIT_EXPECT_EQ(test, luo_test_counts[1].unpreserve, 1);
+	KUNIT_EXPECT_EQ(test, luo_test_counts[0].locked + luo_test_counts[1].locked, 0);
 
 	liveupdate_unregister_file_handler(&luo_test_fh[0]);
 }
@@ -152,6 +193,7 @@ static void luo_test_flb_get_put(struct kunit *test)
 static struct kunit_case luo_flb_test_cases[] = {
 	KUNIT_CASE(luo_test_flb_page),
 	KUNIT_CASE(luo_test_flb_get_put),
+	KUNIT_CASE(luo_test_flb_preserve_fails),
 	{}
 };
 

@@ -56,6 +56,36 @@ struct luo_ser {
 	u64 flbs_pa;
 } __packed;
 
+/*
+ * A second KHO subtree, ``LUO-phases``, tells the next kernel how the live
+ * update went in the kernel that wrote it: a &struct luo_phases_ser in one
+ * page. It is not part of %LUO_ABI_COMPATIBLE and has its own version: a
+ * kernel that does not know it ignores it, and one that finds another
+ * version, a short blob or memory KHO did not preserve ignores it too.
+ */
+#define LUO_PHASES_KHO_ENTRY_NAME	"LUO-phases"
+#define LUO_PHASES_COMPATIBLE		"luo-phases-v1"
+
+/**
+ * struct luo_phases_ser - How the live update went in the previous kernel.
+ * @compatible:  %LUO_PHASES_COMPATIBLE, NUL-padded.
+ * @reboot_ns:   Duration of liveupdate_reboot(): freeze and serialize.
+ * @freeze_ns:   The part of it spent in the handlers' freeze.
+ * @boot_ns:     CLOCK_BOOTTIME when liveupdate_reboot() returned.
+ * @realtime_ns: CLOCK_REALTIME at the same moment.
+ * @nr_sessions: Sessions handed over.
+ * @nr_files:    Files handed over.
+ */
+struct luo_phases_ser {
+	char compatible[16];
+	u64 reboot_ns;
+	u64 freeze_ns;
+	u64 boot_ns;
+	u64 realtime_ns;
+	u64 nr_sessions;
+	u64 nr_files;
+} __packed;
+
 /* Length of a file handler's compatible string, NUL included. */
 #define LIVEUPDATE_HNDL_COMPAT_LENGTH	48
 

@@ -257,6 +257,109 @@ TEST_F(liveupdate, session_fdinfo)
 	ASSERT_EQ(0, close(s));
 }
 
+/*
+ * The debugfs list of sessions: a line per session (direction, state, file
+ * count, escaped name) followed by a line per file (token, state, handler).
+ * The incoming side is checked across a kexec, in luo_kexec_handler.
+ */
+TEST_F(liveupdate, debugfs_sessions)
+{
+	char *text;
+	int a, b, m;
+
+	a = luo_create_session(self->dev, "dbg-a");
+	ASSERT_LE(0, a);
+	b = luo_create_session(self->dev, "dbg b\\");
+	ASSERT_LE(0, b);
+	m = new_memfd();
+	ASSERT_LE(0, m);
+	ASSERT_EQ(0, luo_preserve_fd(a, m, 7));
+
+	text = luo_read_text(LUO_DEBUGFS_SESSIONS);
+	ASSERT_NE(NULL, text) {
+		TH_LOG("%s: %s", LUO_DEBUGFS_SESSIONS, strerror(errno));
+	}
+	EXPECT_EQ(1, luo_count_lines(text, "session outgoing open 1 dbg-a"));
+	EXPECT_EQ(1, luo_count_lines(text, "file 7 preserved memfd-v2"));
+	/* A space and a backslash in a name are escaped (octal). */
+	EXPECT_EQ(1, luo_count_lines(text, "session outgoing open 0 dbg\\040b\\134"));
+	free(text);
+
+	/* A closed session leaves the list with its files. */
+	ASSERT_EQ(0, close(a));
+	text = luo_read_text(LUO_DEBUGFS_SESSIONS);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(0, luo_count_lines(text, "session outgoing open 1 dbg-a"));
+	EXPECT_EQ(0, luo_count_lines(text, "file 7 preserved memfd-v2"));
+	EXPECT_EQ(1, luo_count_lines(text, "session outgoing open 0 dbg\\040b\\134"));
+	free(text);
+	ASSERT_EQ(0, close(m));
+	ASSERT_EQ(0, close(b));
+}
+
+/*
+ * The list is read a page at a time and each read resumes where the last
+ * stopped: with many sessions, and sessions closed between two reads
+ * (among them, most likely, the one a read stopped at), every session that
+ * stays open is listed exactly once.
+ */
+TEST_F_TIMEOUT(liveupdate, debugfs_sessions_resume, SCALE_TIMEOUT)
+{
+	char name[LIVEUPDATE_SESSION_NAME_LENGTH], line[128], *text;
+	size_t len = 0, size = 1 << 20;
+	int *s, *seen, fd, i;
+	ssize_t n;
+
+	ASSERT_EQ(0, luo_raise_nofile(MANY_SESSIONS + 16));
+	s = calloc(MANY_SESSIONS, sizeof(*s));
+	seen = calloc(MANY_SESSIONS, sizeof(*seen));
+	text = malloc(size);
+	ASSERT_TRUE(s && seen && text);
+	for (i = 0; i < MANY_SESSIONS; i++) {
+		snprintf(name, sizeof(name), "resume-%04d", i);
+		s[i] = luo_create_session(self->dev, name);
+		ASSERT_LE(0, s[i]);
+	}
+	fd = open(LUO_DEBUGFS_SESSIONS, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	/* The first read fills one page: about the first hundred sessions. */
+	n = read(fd, text, 100);
+	ASSERT_EQ(100, n);
+	len = n;
+	for (i = 50; i < 400; i++) {
+		ASSERT_EQ(0, close(s[i]));
+		s[i] = -1;
+	}
+	while ((n = read(fd, text + len, size - len - 1)) > 0)
+		len += n;
+	ASSERT_EQ(0, n);
+	text[len] = '\0';
+	close(fd);
+
+	for (char *p = strtok(text, "\n"); p; p = strtok(NULL, "\n"))
+		if (sscanf(p, "session outgoing open 0 resume-%d", &i) == 1 &&
+		    i >= 0 && i < MANY_SESSIONS)
+			seen[i]++;
+	for (i = 0; i < MANY_SESSIONS; i++) {
+		snprintf(line, sizeof(line), "resume-%04d listed %d times", i, seen[i]);
+		if (s[i] < 0) {
+			EXPECT_GE(1, seen[i]) {
+				TH_LOG("%s (closed)", line);
+			}
+		} else {
+			EXPECT_EQ(1, seen[i]) {
+				TH_LOG("%s", line);
+			}
+		}
+	}
+	for (i = 0; i < MANY_SESSIONS; i++)
+		if (s[i] >= 0)
+			ASSERT_EQ(0, close(s[i]));
+	free(text);
+	free(seen);
+	free(s);
+}
+
 TEST_F_TIMEOUT(liveupdate, many_sessions, SCALE_TIMEOUT)
 {
 	char name[LIVEUPDATE_SESSION_NAME_LENGTH];

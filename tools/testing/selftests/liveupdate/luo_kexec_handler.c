@@ -177,6 +177,54 @@ static void check_mod(int dev, int s, uint64_t cookie)
 	       "finish mod");
 }
 
+/* The value of @key in the debugfs phases, or -1. */
+static long long phase(const char *text, const char *key)
+{
+	const char *p = text;
+	char name[64];
+	long long v;
+
+	while (p && *p) {
+		if (sscanf(p, "%63s %lld", name, &v) == 2 && !strcmp(name, key))
+			return v;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
+}
+
+/*
+ * The whole sequence in one place: the previous kernel's phases (carried
+ * over in their own KHO subtree), the blackout, and this kernel's phases,
+ * each non-zero and in order.
+ */
+static void check_phases(void)
+{
+	char *text = luo_read_text(LUO_DEBUGFS "/phases");
+	long long sessions, freeze, reboot, blackout, rebuild, first, last;
+	bool ok;
+
+	ok = !!text;
+	sessions = ok ? phase(text, "previous-sessions") : -1;
+	freeze = ok ? phase(text, "previous-freeze-ns") : -1;
+	reboot = ok ? phase(text, "previous-reboot-ns") : -1;
+	blackout = ok ? phase(text, "blackout-ns") : -1;
+	rebuild = ok ? phase(text, "rebuild-at-ns") : -1;
+	first = ok ? phase(text, "first-retrieve-at-ns") : -1;
+	last = ok ? phase(text, "last-finish-at-ns") : -1;
+	ok = sessions > 0 && freeze >= 0 && reboot > 0 && freeze <= reboot &&
+	     blackout > 0 && rebuild > 0 && rebuild <= first && first <= last;
+	tap_ok(ok, "debugfs phases: %lld sessions, freeze %lld <= reboot %lld ns, blackout %lld ns",
+	       sessions, freeze, reboot, blackout);
+	tap_note("rebuilt at %lld <= first retrieve at %lld <= last finish at %lld ns",
+		 rebuild, first, last);
+	tap_ok(luo_kmsg_has("the previous kernel serialized ") &&
+	       luo_kmsg_has(" ns by the wall clock, from then to this first open"),
+	       "the kernel log shows the previous kernel's phases and the blackout");
+	free(text);
+}
+
 /*
  * The handler of "mod" never registers: finishing gives up its test
  * files, logged one by one, and keeps the rest; its close ends it.
@@ -209,6 +257,44 @@ static void never_loaded(int dev, int s, int mfd)
 	       "the kernel log says when the first session was retrieved");
 	tap_ok(luo_kmsg_has("every session of the previous kernel is finished, "),
 	       "the kernel log says when the last session finished");
+	check_phases();
+}
+
+/* Whether fdinfo of @fd says @val for @key. */
+static bool fdinfo_is(int fd, const char *key, const char *val)
+{
+	char got[80];
+
+	return !luo_fdinfo(fd, key, got, sizeof(got)) && !strcmp(got, val);
+}
+
+/*
+ * Whether the debugfs list shows session mod in @state, its memfd in
+ * @mem_state and each test file unbound (its handler is not registered).
+ */
+static bool debugfs_has_mod(const char *state, const char *mem_state)
+{
+	char *text = luo_read_text(LUO_DEBUGFS_SESSIONS);
+	char line[128];
+	bool ok;
+	int i;
+
+	snprintf(line, sizeof(line), "session incoming %s %d mod", state,
+		 NR_MOD_FILES + 1);
+	ok = text && luo_count_lines(text, line) == 1;
+	snprintf(line, sizeof(line), "file %d %s memfd-v2", MOD_MEM_TOKEN,
+		 mem_state);
+	ok = ok && luo_count_lines(text, line) == 1;
+	for (i = 1; i <= NR_MOD_FILES; i++) {
+		snprintf(line, sizeof(line), "file %d unbound %s", i,
+			 LUO_TEST_HANDLER);
+		ok = ok && luo_count_lines(text, line) == 1;
+	}
+	for (char *p = ok || !text ? NULL : strtok(text, "\n"); p;
+	     p = strtok(NULL, "\n"))
+		printf("# debugfs: %s\n", p);
+	free(text);
+	return ok;
 }
 
 static int stage2(enum mode mode)
@@ -218,7 +304,7 @@ static int stage2(enum mode mode)
 	int dev, s, a, fd, mfd, i;
 	bool ok;
 
-	tap_plan(mode == FLB_UNREGISTERED ? 13 : mode == LATE ? 22 : 21);
+	tap_plan(mode == FLB_UNREGISTERED ? 13 : mode == LATE ? 25 : 26);
 	if (mode == FLB_UNREGISTERED)
 		tap_ok(!luo_insmod(LUO_FTYPE_MOD, "") &&
 		       !luo_insmod(LUO_HANDLER_MOD, "cookie=1"),
@@ -236,6 +322,9 @@ static int stage2(enum mode mode)
 		return tap_exit_code();
 	}
 
+	tap_ok(debugfs_has_mod("waiting", "bound"),
+	       "debugfs lists mod, not retrieved, and its orphan files");
+
 	/* A missing handler costs its own files, not the session. */
 	s = luo_retrieve_session(dev, "mod");
 	tap_ok(s >= 0, "retrieve mod while its handler is missing (%s)",
@@ -244,6 +333,12 @@ static int stage2(enum mode mode)
 	ok = mfd >= 0 && luo_check_memfd(mfd, MOD_MEM_SIZE, MOD_MEM_SEED, 0, why);
 	tap_ok(ok, "the memfd of mod comes back intact%s%s", ok ? "" : ": ",
 	       ok ? "" : mfd < 0 ? strerror(-mfd) : why);
+	tap_ok(debugfs_has_mod("retrieved", "retrieved"),
+	       "debugfs lists mod retrieved, its memfd retrieved");
+	tap_ok(s >= 0 && fdinfo_is(s, "direction", "incoming") &&
+	       fdinfo_is(s, "state", "retrieved") &&
+	       fdinfo_is(s, "files", "3"),
+	       "fdinfo of mod: incoming, retrieved, 3 files");
 	for (i = 0; i < NR_MOD_FILES + 1; i++) {
 		/* token 1, 2, then 1 again: ENOPKG is not remembered */
 		int t = i % NR_MOD_FILES + 1;
@@ -256,7 +351,7 @@ static int stage2(enum mode mode)
 	fd = luo_make_memfd("after", 0, 4096, 7, 0);
 	tap_ok(a >= 0 && fd >= 0 && !luo_preserve_fd(a, fd, 1),
 	       "a new session works");
-	tap_ok(luo_kmsg_has("no handler 'luo-test-handler-v1' yet"),
+	tap_ok(luo_kmsg_has("handler 'luo-test-handler-v1' is not registered yet"),
 	       "the kernel log names the missing handler");
 	tap_ok(luo_kmsg_has("session 'mod': 2 files wait for their handler"),
 	       "the kernel log names the waiting session");

@@ -14,6 +14,10 @@
  *                EIO, the second works, with no incoming session
  *   victim       only the session "victim" is refused: its retrieve fails
  *                with EIO, the other sessions come back intact
+ *   file         only the last file of "victim" is refused: its
+ *                RETRIEVE_FD fails with EIO, the victim's other file and
+ *                the other sessions come back intact, and finishing the
+ *                victim gives the bad file up
  *
  * and in every case new sessions work and the kernel log names what was
  * wrong. A splat or a hang fails the run (the harness scans the log).
@@ -42,10 +46,11 @@
 #define NR_PAD		55
 #define NR_FILES	2
 
-enum policy { IGNORED, REFUSED, VICTIM };
+enum policy { IGNORED, REFUSED, VICTIM, FILE_ONLY };
 
 static const char * const policy_name[] = {
 	[IGNORED] = "ignored", [REFUSED] = "refused", [VICTIM] = "victim",
+	[FILE_ONLY] = "file",
 };
 
 /* What the new kernel must log for each policy. */
@@ -53,6 +58,7 @@ static const char * const policy_log[] = {
 	[IGNORED] = "ignoring the previous kernel's state",
 	[REFUSED] = "refusing the previous kernel's sessions",
 	[VICTIM] = "session 'victim' is refused: its files are malformed",
+	[FILE_ONLY] = "session 'victim': file 101 given up: its entry was malformed",
 };
 
 static const struct hostile_class {
@@ -70,7 +76,7 @@ static const struct hostile_class {
 	{ "files-on-sessions", REFUSED, "is shared by two parts of the handover" },
 	{ "flb-on-sessions", REFUSED, "the FLB page is malformed" },
 	{ "flb-count", REFUSED, "the FLB page says 1 pages and 64 FLBs" },
-	{ "compat", VICTIM, "a file's handler name is empty or unterminated" },
+	{ "compat", FILE_ONLY, "a file's handler name is empty or unterminated" },
 	{ "unpreserved", VICTIM, "is not a page the previous kernel preserved" },
 	{ "unmapped", VICTIM, "is not a page the previous kernel preserved" },
 	/* The root and the FLB page were given back at boot. */
@@ -178,6 +184,37 @@ static void check_session(int dev, int i)
 		close(s);
 }
 
+/*
+ * The victim's last file (token 101) has a malformed entry: it alone is
+ * refused, every time; the other file comes back; the finish gives it up.
+ */
+static void check_victim_file(int dev)
+{
+	int v = NR_NAMED - 1, s, fd, i;
+	char why[128];
+	bool ok;
+
+	s = luo_retrieve_session(dev, "victim");
+	tap_ok(s >= 0, "retrieve victim (%s)", s < 0 ? strerror(-s) : "ok");
+	fd = s >= 0 ? luo_retrieve_fd(s, 100) : -EBADF;
+	ok = fd >= 0 && luo_check_memfd(fd, file_size(v, 0), file_seed(v, 0),
+					file_size(v, 0) / 3, why);
+	tap_ok(ok, "victim: memfd 0 intact%s%s", ok ? "" : ": ",
+	       ok ? "" : fd < 0 ? strerror(-fd) : why);
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; i < 2; i++) {
+		fd = s >= 0 ? luo_retrieve_fd(s, 101) : -EBADF;
+		tap_ok(fd == -EIO, "victim: the malformed file fails with EIO (%s)",
+		       fd < 0 ? strerror(-fd) : "retrieved");
+		if (fd >= 0)
+			close(fd);
+	}
+	tap_ok(s >= 0 && !luo_finish(s), "finish victim");
+	if (s >= 0)
+		close(s);
+}
+
 static void check_gone(int dev, const char *name)
 {
 	int s = luo_retrieve_session(dev, name);
@@ -192,7 +229,8 @@ static int stage2(const struct hostile_class *c)
 {
 	int dev, s, fd, i;
 
-	tap_plan(c->policy == VICTIM ? 6 + 2 * (NR_FILES + 2) :
+	tap_plan(c->policy == FILE_ONLY ? 9 + 2 * (NR_FILES + 2) :
+		 c->policy == VICTIM ? 6 + 2 * (NR_FILES + 2) :
 		 c->policy == REFUSED ? 5 + NR_NAMED : 4 + NR_NAMED);
 	tap_note("class %s: the policy says %s", c->name,
 		 policy_name[c->policy]);
@@ -218,6 +256,10 @@ static int stage2(const struct hostile_class *c)
 			tap_ok(s == -EIO, "retrieve victim fails with EIO (%s)",
 			       s < 0 ? strerror(-s) : "retrieved");
 		}
+		for (i = 0; i < NR_NAMED - 1; i++)
+			check_session(dev, i);
+	} else if (c->policy == FILE_ONLY) {
+		check_victim_file(dev);
 		for (i = 0; i < NR_NAMED - 1; i++)
 			check_session(dev, i);
 	} else {

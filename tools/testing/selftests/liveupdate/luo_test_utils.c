@@ -420,6 +420,58 @@ int luo_fdinfo(int fd, const char *key, char *val, size_t len)
 	return err;
 }
 
+/* All of @path as a string (free() it), or NULL with errno set. */
+char *luo_read_text(const char *path)
+{
+	size_t len = 0, size = 4096;
+	char *buf = malloc(size), *bigger;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || !buf)
+		goto err;
+	for (;;) {
+		if (size - len < 2048) {
+			bigger = realloc(buf, size *= 2);
+			if (!bigger)
+				goto err;
+			buf = bigger;
+		}
+		n = read(fd, buf + len, size - len - 1);
+		if (n < 0)
+			goto err;
+		if (!n)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	close(fd);
+	return buf;
+err:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return NULL;
+}
+
+/* How many lines of @text are exactly @line. */
+int luo_count_lines(const char *text, const char *line)
+{
+	size_t len = strlen(line);
+	const char *p = text;
+	int n = 0;
+
+	while (p && *p) {
+		if (!strncmp(p, line, len) && (p[len] == '\n' || !p[len]))
+			n++;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return n;
+}
+
 long long luo_test_stat(const char *key)
 {
 	char name[64];

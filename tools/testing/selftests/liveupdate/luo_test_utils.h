@@ -98,6 +98,11 @@ long long luo_test_stat(const char *key);
  * or -errno.
  */
 int luo_fdinfo(int fd, const char *key, char *val, size_t len);
+
+#define LUO_DEBUGFS		"/sys/kernel/debug/liveupdate"
+#define LUO_DEBUGFS_SESSIONS	LUO_DEBUGFS "/sessions"
+char *luo_read_text(const char *path);
+int luo_count_lines(const char *text, const char *line);
 /* Open a file of the test file type holding @value; fd or -errno. */
 int luo_ftype_open(uint64_t value);
 /* Read the value a file of the test file type holds, or -errno. */
