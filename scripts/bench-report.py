@@ -19,11 +19,13 @@ ns = sorted({n for _, n, _ in med})
 order = ["session-create", "preserve-one", "preserve-null", "unpreserve-null", "preserve-spread", "kernel-serialized",
          "blackout-userspace", "open-device", "kernel-deserialized",
          "session-retrieve", "retrieve-one", "retrieve-spread",
-         "blackout-data", "finish", "memfd-create"]
+         "blackout-data", "finish", "memfd-create", "debugfs-dump",
+         "bytes-per-session", "bytes-per-file"]
 phases = [p for p in order if any(p == ph for _, _, ph in med)]
 phases += sorted({ph for _, _, ph in med} - set(phases))
 
-lines = ["| phase | N | reference ms | ours ms | ref/ours |", "|---|---:|---:|---:|---:|"]
+# bytes-per-* phases are kernel memory in bytes; every other phase is ms.
+lines = ["| phase | N | reference | ours | ref/ours |", "|---|---:|---:|---:|---:|"]
 for ph in phases:
     for n in ns:
         r, o = med.get(("ref", n, ph)), med.get(("ours", n, ph))

@@ -4,7 +4,8 @@
 # same QEMU. For each N the two kernels alternate, BENCH_RUNS runs each
 # (the largest N once: the reference takes minutes there). Writes
 # out/bench/results.csv (one row per run and phase), summary.md (medians and
-# ratios) and bench.png (time against N).
+# ratios) and bench.png (time against N). The phases bytes-per-session and
+# bytes-per-file are kernel memory in bytes (MemFree deltas), not ms.
 . "$(dirname "$0")/lib.sh"
 
 NS=${BENCH_NS:-"1000 4000 16000 64000"}
@@ -35,6 +36,8 @@ bench_one() {
 	perl -ne '
 		BEGIN { ($k, $n, $r) = @ARGV[0..2]; @ARGV = ($ARGV[3]); }
 		if (/^\[([0-9.]+)\] BENCH (\S+) n=\d+ ms=([0-9.]+)/) { print "$k,$n,$r,$2,$3\n"; }
+		# Kernel memory per object: a phase of its own, in bytes.
+		if (/^\[([0-9.]+)\] BENCH (\S+) n=\d+ bytes=(-?[0-9.]+)/) { print "$k,$n,$r,$2,$3\n"; }
 		$t0 = $1 if /^\[([0-9.]+)\] BENCH kexec-call/;
 		if (/^\[([0-9.]+)\] luo-init: .*stage=2/ && $t0) { printf "%s,%s,%s,blackout-userspace,%.1f\n", $k, $n, $r, ($1 - $t0) * 1000; }
 		if (/^\[([0-9.]+)\] BENCH data-available/ && $t0) { printf "%s,%s,%s,blackout-data,%.1f\n", $k, $n, $r, ($1 - $t0) * 1000; }

@@ -14,6 +14,11 @@
  * nothing: "preserve-null" is what LUO itself costs per file, without the
  * memfd handler's work. The session is closed again before the rest.
  *
+ * Kernel memory (MemFree before and after, divided by N) is reported for
+ * the session creation and the spread preservation as "BENCH <what>
+ * n=<N> bytes=<bytes>"; where the kernel has the debugfs list of sessions
+ * (ours), the time to read it whole is phase "debugfs-dump".
+ *
  * Every phase prints one line "BENCH <phase> n=<N> ms=<milliseconds>"; the
  * last line before the kexec is "BENCH kexec-call" and the first line once
  * every preserved file is available again is "BENCH data-available", so the
@@ -63,6 +68,44 @@ static void report(const char *phase, long n, double t0)
 {
 	printf("BENCH %s n=%ld ms=%.1f\n", phase, n, now_ms() - t0);
 	fflush(stdout);
+}
+
+/* MemFree, in bytes. */
+static long long mem_free(void)
+{
+	char line[128];
+	long long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		die("/proc/meminfo", 0);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemFree: %lld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+/* The kernel memory an operation on @n objects took, per object. */
+static void report_bytes(const char *what, long n, long long free0)
+{
+	printf("BENCH %s n=%ld bytes=%.0f\n", what, n,
+	       (double)(free0 - mem_free()) / n);
+}
+
+/* Time reading the debugfs list of every session, where there is one. */
+static void debugfs_dump(long n)
+{
+	double t0 = now_ms();
+	char *text = luo_read_text(LUO_DEBUGFS_SESSIONS);
+
+	if (!text) {
+		printf("BENCH note: no %s, no debugfs-dump phase\n",
+		       LUO_DEBUGFS_SESSIONS);
+		return;
+	}
+	report("debugfs-dump", n, t0);
+	free(text);
 }
 
 static void session_name(char *buf, long i)
@@ -165,11 +208,13 @@ static void stage1(int dev, long n)
 	char name[LIVEUPDATE_SESSION_NAME_LENGTH];
 	int *sessions = calloc(n, sizeof(*sessions));
 	int *spread, *single, one;
+	long long free0;
 	double t0;
 
 	if (!sessions)
 		die("calloc", n);
 	null_handler(dev, n);
+	free0 = mem_free();
 	t0 = now_ms();
 	for (long i = 0; i < n; i++) {
 		session_name(name, i);
@@ -178,13 +223,16 @@ static void stage1(int dev, long n)
 			die("create session", i);
 	}
 	report("session-create", n, t0);
+	report_bytes("bytes-per-session", n, free0);
 
 	spread = memfds(n);
+	free0 = mem_free();
 	t0 = now_ms();
 	for (long i = 0; i < n; i++)
 		if (preserve(sessions[i], spread[i], i))
 			die("preserve spread", i);
 	report("preserve-spread", n, t0);
+	report_bytes("bytes-per-file", n, free0);
 
 	session_name(name, -1);
 	strcpy(name, ONE_SESSION);
@@ -197,6 +245,7 @@ static void stage1(int dev, long n)
 		if (preserve(one, single[i], i))
 			die("preserve one", i);
 	report("preserve-one", n, t0);
+	debugfs_dump(2 * n + 1);
 
 	printf("BENCH kexec-call\n");
 	fflush(stdout);
