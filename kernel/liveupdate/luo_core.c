@@ -58,6 +58,9 @@
 
 #include "luo_internal.h"
 
+#define CREATE_TRACE_POINTS
+#include <trace/events/liveupdate.h>
+
 /* See the lock hierarchy in luo_internal.h. */
 DECLARE_RWSEM(luo_state_rwsem);
 DECLARE_RWSEM(luo_register_rwlock);
@@ -136,6 +139,7 @@ static int __luo_rebuild_incoming(void)
 
 	luo_kho_reader_init(&r);
 	err = luo_session_deserialize(&r, luo_global.in_sessions_pa);
+	trace_liveupdate_rebuild(ktime_to_ns(ktime_sub(ktime_get(), start)), err);
 	if (!err) {
 		luo_ser_release_all(&r);
 		luo_global.in_pending = false;
@@ -275,6 +279,10 @@ int liveupdate_reboot(void)
 
 	scoped_guard(rwsem_write, &luo_state_rwsem)
 		err = __luo_reboot(&nr_sessions, &nr_files, &freeze_ns);
+	trace_liveupdate_freeze(nr_sessions, nr_files, freeze_ns, err);
+	trace_liveupdate_serialize(nr_sessions, nr_files,
+				   ktime_to_ns(ktime_sub(ktime_get(), start)),
+				   err);
 	if (err) {
 		pr_err("reboot: live update cancelled: %pe\n", ERR_PTR(err));
 		return err;

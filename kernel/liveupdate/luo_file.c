@@ -56,6 +56,8 @@
 
 #include "luo_internal.h"
 
+#include <trace/events/liveupdate.h>
+
 /**
  * struct luo_file - A file in a session.
  * @fh:              Its handler; NULL for an incoming file whose handler
@@ -491,18 +493,44 @@ static void __luo_file_unindex(struct luo_file_set *fs, struct luo_file *lf)
 	xa_erase(&luo_file_ids, lf->id);
 }
 
-/**
- * luo_file_preserve - Preserve a file in an outgoing session.
- * @fs:    The session's files.
- * @token: The token userspace chose.
- * @fd:    The file descriptor.
- *
- * Context: Process context, @fs->lock held.
- * Return: 0; -EEXIST for a token in use; -EBADF; -ENOENT if no handler can
- * preserve the file; -EBUSY if it is preserved already; -ENOMEM; or what
- * the handler or an FLB returned.
+/*
+ * The handler of the file @token of @fs, for a tracepoint: "-" if there is
+ * no such file or its entry was malformed.
+ * Context: @fs->lock held.
  */
-int luo_file_preserve(struct luo_file_set *fs, u64 token, int fd)
+static const char *__luo_file_handler_name(struct luo_file_set *fs, u64 token)
+{
+	struct luo_file *lf = NULL;
+
+	lockdep_assert_held(&fs->lock);
+	if (token == (unsigned long)token)
+		lf = xa_load(&fs->tokens, token);
+	if (!lf)
+		return "-";
+	return lf->fh ? lf->fh->compatible : lf->compatible ?: "-";
+}
+
+/* A new file for @token, with a reference on the file of @fd. */
+static struct luo_file *luo_file_new(u64 token, int fd)
+{
+	struct luo_file *lf = kzalloc_obj(*lf);
+
+	if (!lf)
+		return ERR_PTR(-ENOMEM);
+	lf->token = token;
+	lf->file = fget(fd);
+	if (!lf->file) {
+		kfree(lf);
+		return ERR_PTR(-EBADF);
+	}
+	return lf;
+}
+
+/*
+ * Preserve a file; see luo_file_preserve().
+ * Context: @fs->lock held.
+ */
+static int __luo_file_preserve(struct luo_file_set *fs, u64 token, int fd)
 {
 	struct liveupdate_file_op_args args;
 	struct luo_file *lf;
@@ -513,14 +541,9 @@ int luo_file_preserve(struct luo_file_set *fs, u64 token, int fd)
 		return -EINVAL;
 	if (xa_load(&fs->tokens, token))
 		return -EEXIST;
-	lf = kzalloc_obj(*lf);
-	if (!lf)
-		return -ENOMEM;
-	lf->token = token;
-	lf->file = fget(fd);
-	err = -EBADF;
-	if (!lf->file)
-		goto err_free;
+	lf = luo_file_new(token, fd);
+	if (IS_ERR(lf))
+		return PTR_ERR(lf);
 
 	err = luo_file_bind(lf, NULL);
 	if (err)
@@ -528,7 +551,6 @@ int luo_file_preserve(struct luo_file_set *fs, u64 token, int fd)
 	err = __luo_file_index(fs, lf);
 	if (err)
 		goto err_unbind;
-
 	luo_file_to_args(lf, &args);
 	err = lf->fh->ops->preserve(&args);
 	if (err)
@@ -545,8 +567,31 @@ err_unbind:
 	module_put(lf->fh->ops->owner);
 err_fput:
 	fput(lf->file);
-err_free:
 	kfree(lf);
+	return err;
+}
+
+/**
+ * luo_file_preserve - Preserve a file in an outgoing session.
+ * @fs:      The session's files.
+ * @token:   The token userspace chose.
+ * @fd:      The file descriptor.
+ * @session: The session's name, for the tracepoint.
+ *
+ * Context: Process context, @fs->lock held.
+ * Return: 0; -EEXIST for a token in use; -EBADF; -ENOENT if no handler can
+ * preserve the file; -EBUSY if it is preserved already; -ENOMEM; or what
+ * the handler or an FLB returned.
+ */
+int luo_file_preserve(struct luo_file_set *fs, u64 token, int fd,
+		      const char *session)
+{
+	int err = __luo_file_preserve(fs, token, fd);
+
+	if (trace_liveupdate_file_preserve_enabled())
+		trace_liveupdate_file_preserve(session, token, err ? "-" :
+					       __luo_file_handler_name(fs, token),
+					       err);
 	return err;
 }
 
@@ -698,6 +743,26 @@ static int luo_file_keep_unbound(struct luo_file_set *fs, struct luo_file *lf,
 	return 0;
 }
 
+/*
+ * Bind a rebuilt file to the handler @compatible names, or keep it to bind
+ * later; a malformed name costs this file only (refused at its retrieve).
+ */
+static int luo_file_bind_rebuilt(struct luo_file_set *fs, struct luo_file *lf,
+				 const char *compatible)
+{
+	int err;
+
+	if (!luo_ser_string_valid(compatible, LIVEUPDATE_HNDL_COMPAT_LENGTH)) {
+		pr_err("token %llu: a file's handler name is empty or unterminated: the file is refused\n",
+		       lf->token);
+		return 0;
+	}
+	err = luo_file_bind(lf, compatible);
+	if (luo_file_bind_later(err))
+		err = luo_file_keep_unbound(fs, lf, compatible, err);
+	return err;
+}
+
 /* Rebuild one file of an incoming session. */
 static int luo_file_deserialize_one(const void *entry, void *arg)
 {
@@ -722,17 +787,7 @@ static int luo_file_deserialize_one(const void *entry, void *arg)
 		kfree(lf);
 		return err;
 	}
-	if (!luo_ser_string_valid(ser->compatible, sizeof(ser->compatible))) {
-		/* Only this file is lost: refused at its retrieve. */
-		pr_err("token %llu: a file's handler name is empty or unterminated: the file is refused\n",
-		       lf->token);
-		err = 0;
-	} else {
-		err = luo_file_bind(lf, ser->compatible);
-		if (luo_file_bind_later(err))
-			err = luo_file_keep_unbound(fs, lf, ser->compatible,
-						    err);
-	}
+	err = luo_file_bind_rebuilt(fs, lf, ser->compatible);
 	if (err) {
 		xa_erase(&fs->tokens, lf->token);
 		kfree(lf);
@@ -836,22 +891,35 @@ void luo_file_discard_all(struct luo_file_set *fs)
 	}
 }
 
-/**
- * luo_file_retrieve - Get a file of an incoming session.
- * @fs:    The session's files.
- * @token: The file's token.
- * @filep: Out: the file, with a reference for the caller.
- *
- * Context: Process context, @fs->lock held. Takes luo_register_rwlock
- * for a file whose handler registered late.
- * Return: 0; -ENOENT for an unknown token; -EIO if the file's entry was
- * malformed in the handover; -ENOPKG while the file's handler is not
- * registered (not remembered: the same call succeeds once it is); or the
- * errno of the handler's retrieve, now or the first time.
- */
-int luo_file_retrieve(struct luo_file_set *fs, u64 token, struct file **filep)
+/* Run the handler's retrieve, the first time; its result is remembered. */
+static void luo_file_retrieve_first(struct luo_file *lf)
 {
 	struct liveupdate_file_op_args args;
+	int err;
+
+	luo_file_to_args(lf, &args);
+	err = lf->fh->ops->retrieve(&args);
+	if (err) {
+		lf->retrieve_status = err;
+		return;
+	}
+	luo_file_from_args(lf, &args);
+	lf->file = args.file;
+	lf->retrieve_status = 1;
+	/* Until it finishes, it cannot be preserved (-EBUSY). */
+	lf->id = luo_file_id(lf);
+	if (xa_insert(&luo_file_ids, lf->id, lf, GFP_KERNEL))
+		pr_warn("token %llu: retrieved file not registered\n",
+			lf->token);
+}
+
+/*
+ * Retrieve a file; see luo_file_retrieve().
+ * Context: @fs->lock held.
+ */
+static int __luo_file_retrieve(struct luo_file_set *fs, u64 token,
+			       struct file **filep)
+{
 	struct luo_file *lf;
 	int err;
 
@@ -869,26 +937,38 @@ int luo_file_retrieve(struct luo_file_set *fs, u64 token, struct file **filep)
 		if (err)
 			return luo_file_bind_later(err) ? -ENOPKG : err;
 	}
+	if (!lf->retrieve_status)
+		luo_file_retrieve_first(lf);
 	if (lf->retrieve_status < 0)
 		return lf->retrieve_status;
-	if (!lf->retrieve_status) {
-		luo_file_to_args(lf, &args);
-		err = lf->fh->ops->retrieve(&args);
-		if (err) {
-			lf->retrieve_status = err;
-			return err;
-		}
-		luo_file_from_args(lf, &args);
-		lf->file = args.file;
-		lf->retrieve_status = 1;
-		/* Until it finishes, it cannot be preserved (-EBUSY). */
-		lf->id = luo_file_id(lf);
-		if (xa_insert(&luo_file_ids, lf->id, lf, GFP_KERNEL))
-			pr_warn("token %llu: retrieved file not registered\n",
-				lf->token);
-	}
 	*filep = get_file(lf->file);
 	return 0;
+}
+
+/**
+ * luo_file_retrieve - Get a file of an incoming session.
+ * @fs:      The session's files.
+ * @token:   The file's token.
+ * @filep:   Out: the file, with a reference for the caller.
+ * @session: The session's name, for the tracepoint.
+ *
+ * Context: Process context, @fs->lock held. Takes luo_register_rwlock
+ * for a file whose handler registered late.
+ * Return: 0; -ENOENT for an unknown token; -EIO if the file's entry was
+ * malformed in the handover; -ENOPKG while the file's handler is not
+ * registered (not remembered: the same call succeeds once it is); or the
+ * errno of the handler's retrieve, now or the first time.
+ */
+int luo_file_retrieve(struct luo_file_set *fs, u64 token, struct file **filep,
+		      const char *session)
+{
+	int err = __luo_file_retrieve(fs, token, filep);
+
+	if (trace_liveupdate_file_retrieve_enabled())
+		trace_liveupdate_file_retrieve(session, token,
+					       __luo_file_handler_name(fs, token),
+					       err);
+	return err;
 }
 
 /*
@@ -942,9 +1022,15 @@ int luo_file_finish_all(struct luo_file_set *fs, const char *session)
 	}
 	list_for_each_entry_safe(lf, tmp, &fs->files, list) {
 		if (!lf->fh) {
+			trace_liveupdate_file_finish(session, lf->token,
+						     lf->compatible ?: "-",
+						     lf->compatible ? -ENOPKG :
+						     -EIO);
 			luo_file_give_up(fs, lf, session);
 			continue;
 		}
+		trace_liveupdate_file_finish(session, lf->token,
+					     lf->fh->compatible, 0);
 		luo_file_to_args(lf, &args);
 		lf->fh->ops->finish(&args);
 		luo_flb_file_finish(&lf->deps);

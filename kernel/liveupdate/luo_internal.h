@@ -191,7 +191,8 @@ void luo_file_set_init(struct luo_file_set *fs);
 void luo_file_set_destroy(struct luo_file_set *fs);
 long luo_file_set_count(struct luo_file_set *fs);
 long luo_file_set_unbound(struct luo_file_set *fs);
-int luo_file_preserve(struct luo_file_set *fs, u64 token, int fd);
+int luo_file_preserve(struct luo_file_set *fs, u64 token, int fd,
+		      const char *session);
 void luo_file_unpreserve_all(struct luo_file_set *fs);
 int luo_file_freeze_all(struct luo_file_set *fs);
 void luo_file_unfreeze_all(struct luo_file_set *fs);
@@ -199,7 +200,8 @@ void luo_file_serialize(struct luo_file_set *fs, struct luo_file_set_ser *ser);
 int luo_file_deserialize(struct luo_file_set *fs, struct luo_ser_reader *r,
 			 const struct luo_file_set_ser *ser);
 void luo_file_discard_all(struct luo_file_set *fs);
-int luo_file_retrieve(struct luo_file_set *fs, u64 token, struct file **filep);
+int luo_file_retrieve(struct luo_file_set *fs, u64 token, struct file **filep,
+		      const char *session);
 int luo_file_finish_all(struct luo_file_set *fs, const char *session);
 void __luo_file_show_registry(struct seq_file *m);
 void luo_file_show(struct seq_file *m, struct luo_file_set *fs, bool incoming);

@@ -66,6 +66,8 @@
 
 #include "luo_internal.h"
 
+#include <trace/events/liveupdate.h>
+
 /**
  * struct luo_session_set - All the sessions of one direction.
  * @lock:     Protects everything below (see luo_internal.h).
@@ -232,6 +234,12 @@ int luo_session_init(void)
 static bool luo_session_name_valid(const u8 *name)
 {
 	return luo_ser_string_valid(name, LIVEUPDATE_SESSION_NAME_LENGTH);
+}
+
+/* A name from userspace for a tracepoint: "-" if it is not a string. */
+static const char *luo_trace_name(const u8 *name)
+{
+	return luo_session_name_valid(name) ? (const char *)name : "-";
 }
 
 static struct luo_session *luo_session_alloc(const char *name,
@@ -407,6 +415,7 @@ static int luo_session_finish_files(struct luo_session *session)
 		return 0;
 	scoped_guard(mutex, &session->files.lock)
 		err = luo_file_finish_all(&session->files, session->name);
+	trace_liveupdate_session_finish(session->name, err);
 	if (err)
 		return err;
 	guard(mutex)(&luo_incoming.lock);
@@ -487,6 +496,7 @@ static int luo_session_release(struct inode *inode, struct file *file)
 	 */
 	if (luo_frozen && luo_session_read_state(session) != LUO_SESSION_CREATING)
 		return 0;
+	trace_liveupdate_session_close(session->name, 0);
 	if (session->set->incoming)
 		luo_session_close_incoming(session);
 	else
@@ -620,21 +630,8 @@ static int luo_session_commit(struct luo_session *session)
 	return err;
 }
 
-/**
- * luo_session_create - %LIVEUPDATE_IOCTL_CREATE_SESSION.
- * @ucmd: The call.
- *
- * The session takes its name first, then its fd number is copied to
- * userspace with no lock held, and only then does it join the sessions a
- * live update hands over. A live update that runs while the copy waits
- * does not hand the session over: the call never completed.
- *
- * Context: Process context. Takes luo_state_rwsem for read, twice.
- * Return: 0, -EBUSY once the live update has serialized the sessions,
- * -EINVAL for a bad name, -EEXIST for a name in use, -ENOMEM, -EMFILE or
- * -EFAULT.
- */
-static int luo_session_create(struct luo_ucmd *ucmd)
+/* CREATE_SESSION itself; see luo_session_create(). */
+static int luo_session_do_create(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_ioctl_create_session *arg = ucmd->cmd;
 	struct luo_session *session;
@@ -658,6 +655,30 @@ static int luo_session_create(struct luo_ucmd *ucmd)
 	}
 	fd_install(arg->fd, file);
 	return 0;
+}
+
+/**
+ * luo_session_create - %LIVEUPDATE_IOCTL_CREATE_SESSION.
+ * @ucmd: The call.
+ *
+ * The session takes its name first, then its fd number is copied to
+ * userspace with no lock held, and only then does it join the sessions a
+ * live update hands over. A live update that runs while the copy waits
+ * does not hand the session over: the call never completed.
+ *
+ * Context: Process context. Takes luo_state_rwsem for read, twice.
+ * Return: 0, -EBUSY once the live update has serialized the sessions,
+ * -EINVAL for a bad name, -EEXIST for a name in use, -ENOMEM, -EMFILE or
+ * -EFAULT.
+ */
+static int luo_session_create(struct luo_ucmd *ucmd)
+{
+	struct liveupdate_ioctl_create_session *arg = ucmd->cmd;
+	int err = luo_session_do_create(ucmd);
+
+	if (trace_liveupdate_session_create_enabled())
+		trace_liveupdate_session_create(luo_trace_name(arg->name), err);
+	return err;
 }
 
 /*
@@ -693,6 +714,27 @@ static struct luo_session *luo_session_claim(const u8 *name)
 	return err ? ERR_PTR(err) : session;
 }
 
+/* RETRIEVE_SESSION itself; see luo_session_retrieve(). */
+static int luo_session_do_retrieve(struct luo_ucmd *ucmd)
+{
+	struct liveupdate_ioctl_retrieve_session *arg = ucmd->cmd;
+	struct luo_session *session;
+	struct file *file;
+
+	if (!luo_session_name_valid(arg->name))
+		return luo_frozen_errno(-ENOENT);
+	session = luo_session_claim(arg->name);
+	if (IS_ERR(session))
+		return PTR_ERR(session);
+	file = luo_session_open(ucmd, session, &arg->fd);
+	if (IS_ERR(file)) {
+		luo_session_set_state(session, LUO_SESSION_WAITING);
+		return PTR_ERR(file);
+	}
+	fd_install(arg->fd, file);
+	return 0;
+}
+
 /**
  * luo_session_retrieve - %LIVEUPDATE_IOCTL_RETRIEVE_SESSION.
  * @ucmd: The call.
@@ -712,21 +754,11 @@ static struct luo_session *luo_session_claim(const u8 *name)
 static int luo_session_retrieve(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_ioctl_retrieve_session *arg = ucmd->cmd;
-	struct luo_session *session;
-	struct file *file;
+	int err = luo_session_do_retrieve(ucmd);
 
-	if (!luo_session_name_valid(arg->name))
-		return luo_frozen_errno(-ENOENT);
-	session = luo_session_claim(arg->name);
-	if (IS_ERR(session))
-		return PTR_ERR(session);
-	file = luo_session_open(ucmd, session, &arg->fd);
-	if (IS_ERR(file)) {
-		luo_session_set_state(session, LUO_SESSION_WAITING);
-		return PTR_ERR(file);
-	}
-	fd_install(arg->fd, file);
-	return 0;
+	if (trace_liveupdate_session_retrieve_enabled())
+		trace_liveupdate_session_retrieve(luo_trace_name(arg->name), err);
+	return err;
 }
 
 static struct luo_session *luo_ucmd_session(struct luo_ucmd *ucmd)
@@ -756,7 +788,8 @@ static int luo_session_preserve_fd(struct luo_ucmd *ucmd)
 	if (err)
 		return err;
 	scoped_guard(mutex, &session->files.lock)
-		err = luo_file_preserve(&session->files, arg->token, arg->fd);
+		err = luo_file_preserve(&session->files, arg->token, arg->fd,
+					session->name);
 	luo_state_exit();
 	return err;
 }
@@ -794,7 +827,8 @@ static int luo_session_retrieve_fd(struct luo_ucmd *ucmd)
 	if (err)
 		goto err_put_fd;
 	scoped_guard(mutex, &session->files.lock)
-		err = luo_file_retrieve(&session->files, arg->token, &file);
+		err = luo_file_retrieve(&session->files, arg->token, &file,
+					session->name);
 	luo_state_exit();
 	if (err)
 		goto err_put_fd;
@@ -1000,7 +1034,8 @@ static void __luo_session_unfreeze_until(struct luo_session *last)
  * @sessions_pa: Out: the head of the session chain (0 without sessions).
  * @nr_sessions: Out: number of sessions.
  * @nr_files:    Out: number of files.
- * @freeze_ns:   Out: how long freezing the files took.
+ * @freeze_ns:   Out: how long freezing the files (and, after a freeze
+ *               failed, unfreezing them) took.
  *
  * Context: luo_state_rwsem held for write (liveupdate_reboot()).
  * Return: 0, or the errno of a freeze that failed, in which case every
@@ -1025,6 +1060,7 @@ int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files,
 			pr_err("session '%s': a file cannot freeze: %pe\n",
 			       session->name, ERR_PTR(err));
 			__luo_session_unfreeze_until(session);
+			*freeze_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
 			return err;
 		}
 	}

@@ -19,7 +19,9 @@
  * "mod" gives up its two test files, one log line each (session, token,
  * handler), its memfd stays usable, and the session is gone once closed;
  * the log says when the first session was retrieved and when the last one
- * finished.
+ * finished. The liveupdate tracepoints are checked in both stages: stage
+ * 1 also fails one preserve and has one live update refused by a failing
+ * freeze before the kexec goes ahead.
  *
  * --mode flb-unregistered: stage 1 detaches the FLB from the handler
  * (liveupdate_unregister_flb()) after the files were preserved, and checks
@@ -34,8 +36,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/reboot.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/reboot.h>
 
 #include "luo_kmsg.h"
 #include "luo_test_utils.h"
@@ -57,19 +61,109 @@ static uint64_t value_of(uint64_t cookie, int i)
 	return cookie * 3 + i;
 }
 
+#define FAIL_FREEZE	"/sys/module/" LUO_HANDLER_MOD "/parameters/fail_freeze"
+
+/* Whether the trace has a line with every one of @needles (NULL-ended). */
+static bool trace_has(const char *text, const char *const *needles)
+{
+	const char *line = text;
+	int i;
+
+	while (line && *line) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+
+		for (i = 0; needles[i]; i++)
+			if (!memmem(line, len, needles[i], strlen(needles[i])))
+				break;
+		if (!needles[i])
+			return true;
+		line = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+/* The value after @key in the first trace line that has @event. */
+static long long trace_value(const char *text, const char *event,
+			     const char *key)
+{
+	const char *p = text ? strstr(text, event) : NULL;
+	const char *eol = p ? strchr(p, '\n') : NULL;
+	long long v;
+
+	p = p ? strstr(p, key) : NULL;
+	if (!p || (eol && p > eol) || sscanf(p + strlen(key), "%lld", &v) != 1)
+		return -1;
+	return v;
+}
+
+#define PRESERVE	"liveupdate_file_preserve"
+#define RETRIEVE	"liveupdate_file_retrieve"
+#define FINISH		"liveupdate_file_finish"
+#define TRACE_HAS(text, ...) trace_has(text, (const char *const []){ __VA_ARGS__, NULL })
+
+/* Whether the trace has @event for file @token of @session. */
+static bool trace_file(const char *text, const char *event, const char *session,
+		       int token, const char *handler, int err)
+{
+	char line[160];
+
+	snprintf(line, sizeof(line), "%s: session=%s token=%d handler=%s err=%d",
+		 event, session, token, handler, err);
+	return TRACE_HAS(text, line);
+}
+
+/*
+ * The tracepoints before the kexec: the sessions and files of stage 1,
+ * a preserve that fails, and a live update refused by a failing freeze,
+ * with the durations of the freeze and of the whole serialize.
+ */
+static void stage1_trace(int dev)
+{
+	char *text;
+	bool ok;
+	int s, err;
+
+	s = luo_create_session(dev, "bad-fd");
+	err = s >= 0 ? luo_preserve_fd(s, -1, 9) : s;
+	tap_ok(err == -EBADF && !luo_write_file(FAIL_FREEZE, "1") &&
+	       reboot(LINUX_REBOOT_CMD_KEXEC) && errno == EIO,
+	       "a failing freeze refuses the live update (%s)", strerror(errno));
+	if (s >= 0)
+		close(s);
+	text = luo_read_text(LUO_TRACEFS "/trace");
+	ok = text &&
+	     TRACE_HAS(text, "liveupdate_session_create: session=mod err=0") &&
+	     trace_file(text, PRESERVE, "mod", 1, LUO_TEST_HANDLER, 0) &&
+	     trace_file(text, PRESERVE, "mod", MOD_MEM_TOKEN, "memfd-v2", 0) &&
+	     trace_file(text, PRESERVE, "bad-fd", 9, "-", -EBADF) &&
+	     TRACE_HAS(text, "liveupdate_session_close: session=bad-fd") &&
+	     TRACE_HAS(text, "liveupdate_freeze: sessions=", "err=-5") &&
+	     TRACE_HAS(text, "liveupdate_serialize: sessions=", "err=-5") &&
+	     trace_value(text, "liveupdate_freeze:", " ns=") > 0 &&
+	     trace_value(text, "liveupdate_serialize:", " ns=") >=
+	     trace_value(text, "liveupdate_freeze:", " ns=");
+	tap_ok(ok, "tracepoints: sessions, files, the refused freeze %lld ns, serialize %lld ns",
+	       trace_value(text, "liveupdate_freeze:", " ns="),
+	       trace_value(text, "liveupdate_serialize:", " ns="));
+	free(text);
+}
+
 static int stage1(enum mode mode)
 {
 	int dev, s, m[2], fd, i, n = 0;
 	uint64_t cookie;
 	char params[64];
 
-	tap_plan(mode == FLB_UNREGISTERED ? 11 : 8);
+	tap_plan(mode == FLB_UNREGISTERED ? 11 : mode == NEVER ? 11 : 8);
 	cookie = ((uint64_t)time(NULL) << 16 ^ getpid()) & ((1ULL << 60) - 1);
 	snprintf(params, sizeof(params), "cookie=%llu",
 		 (unsigned long long)cookie);
 	tap_ok(!luo_insmod(LUO_FTYPE_MOD, "") &&
 	       !luo_insmod(LUO_HANDLER_MOD, params), "insmod %s and %s %s",
 	       LUO_FTYPE_MOD, LUO_HANDLER_MOD, params);
+	if (mode == NEVER)
+		tap_ok(!luo_trace_on(), "enable the liveupdate tracepoints");
 	dev = luo_open_device();
 	if (!tap_ok(dev >= 0, "open %s", LUO_DEVICE))
 		return 1;
@@ -110,6 +204,8 @@ static int stage1(enum mode mode)
 		tap_ok(luo_test_stat("flb_unpreserve") == 0,
 		       "the FLB is still preserved");
 	}
+	if (mode == NEVER)
+		stage1_trace(dev);
 	if (tap_exit_code())
 		return 1;
 	tap_note("kexec with cookie %llu", (unsigned long long)cookie);
@@ -226,6 +322,35 @@ static void check_phases(void)
 }
 
 /*
+ * The tracepoints after the kexec: the rebuild and its duration, the
+ * retrieves (an orphan's with ENOPKG), the finish that gives the orphans
+ * up, and the close.
+ */
+static void stage2_trace(void)
+{
+	char *text = luo_read_text(LUO_TRACEFS "/trace");
+	long long ns = trace_value(text, "liveupdate_rebuild:", " ns=");
+	bool ok;
+
+	ok = text && ns > 0 && ns < 60000000000LL &&
+	     TRACE_HAS(text, "liveupdate_rebuild: ns=", "err=0") &&
+	     TRACE_HAS(text, "liveupdate_session_retrieve: session=mod err=0") &&
+	     trace_file(text, RETRIEVE, "mod", MOD_MEM_TOKEN, "memfd-v2", 0) &&
+	     trace_file(text, RETRIEVE, "mod", 1, LUO_TEST_HANDLER, -ENOPKG) &&
+	     trace_file(text, FINISH, "mod", 1, LUO_TEST_HANDLER, -ENOPKG) &&
+	     trace_file(text, FINISH, "mod", MOD_MEM_TOKEN, "memfd-v2", 0) &&
+	     TRACE_HAS(text, "liveupdate_session_finish: session=mod err=0") &&
+	     TRACE_HAS(text, "liveupdate_session_close: session=mod");
+	tap_ok(ok, "tracepoints: rebuild %lld ns, retrieves, the finish giving up orphans, close",
+	       ns);
+	if (!ok && text)
+		for (char *p = strtok(text, "\n"); p; p = strtok(NULL, "\n"))
+			if (strstr(p, "liveupdate_"))
+				printf("# trace: %s\n", p);
+	free(text);
+}
+
+/*
  * The handler of "mod" never registers: finishing gives up its test
  * files, logged one by one, and keeps the rest; its close ends it.
  */
@@ -258,6 +383,7 @@ static void never_loaded(int dev, int s, int mfd)
 	tap_ok(luo_kmsg_has("every session of the previous kernel is finished, "),
 	       "the kernel log says when the last session finished");
 	check_phases();
+	stage2_trace();
 }
 
 /* Whether fdinfo of @fd says @val for @key. */
@@ -304,7 +430,7 @@ static int stage2(enum mode mode)
 	int dev, s, a, fd, mfd, i;
 	bool ok;
 
-	tap_plan(mode == FLB_UNREGISTERED ? 13 : mode == LATE ? 25 : 26);
+	tap_plan(mode == FLB_UNREGISTERED ? 13 : mode == LATE ? 25 : 28);
 	if (mode == FLB_UNREGISTERED)
 		tap_ok(!luo_insmod(LUO_FTYPE_MOD, "") &&
 		       !luo_insmod(LUO_HANDLER_MOD, "cookie=1"),
@@ -312,6 +438,9 @@ static int stage2(enum mode mode)
 	else
 		tap_ok(luo_module_refcnt(LUO_HANDLER_MOD) == -ENOENT,
 		       "%s is not loaded", LUO_HANDLER_MOD);
+	/* Before the first open, which rebuilds the sessions. */
+	if (mode == NEVER)
+		tap_ok(!luo_trace_on(), "enable the liveupdate tracepoints");
 	dev = luo_open_device();
 	if (!tap_ok(dev >= 0, "open %s (%s)", LUO_DEVICE,
 		    dev < 0 ? strerror(-dev) : "ok"))

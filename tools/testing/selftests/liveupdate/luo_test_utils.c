@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -453,6 +454,25 @@ err:
 		close(fd);
 	free(buf);
 	return NULL;
+}
+
+/*
+ * Mount tracefs if it is not, empty the trace buffer and enable every
+ * liveupdate event. Returns 0 or -errno.
+ */
+int luo_trace_on(void)
+{
+	int fd;
+
+	if (access(LUO_TRACEFS "/trace", F_OK) &&
+	    mount("nodev", LUO_TRACEFS, "tracefs", 0, NULL))
+		return -errno;
+	/* Opening the trace for writing with O_TRUNC empties it. */
+	fd = open(LUO_TRACEFS "/trace", O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return luo_write_file(LUO_TRACEFS "/events/liveupdate/enable", "1");
 }
 
 /* How many lines of @text are exactly @line. */

@@ -102,6 +102,9 @@ int luo_fdinfo(int fd, const char *key, char *val, size_t len);
 #define LUO_DEBUGFS		"/sys/kernel/debug/liveupdate"
 #define LUO_DEBUGFS_SESSIONS	LUO_DEBUGFS "/sessions"
 char *luo_read_text(const char *path);
+
+#define LUO_TRACEFS		"/sys/kernel/tracing"
+int luo_trace_on(void);
 int luo_count_lines(const char *text, const char *line);
 /* Open a file of the test file type holding @value; fd or -errno. */
 int luo_ftype_open(uint64_t value);
