@@ -16,7 +16,27 @@ nfail=0
 ok() { npass=$((npass + 1)); echo "ok - $*"; }
 notok() { nfail=$((nfail + 1)); echo "not ok - $*"; }
 result() { if [ "$1" = 0 ]; then ok "$2"; else notok "$2"; fi; }
-summary() { echo "$npass passed, $nfail failed"; [ $nfail = 0 ]; exit $?; }
+# Where the time went: phase NAME starts a phase (and says so); the
+# summary prints one "# NAME  SECONDS" line per phase before its last line.
+phase_name= phase_start=$(date +%s) times=()
+check_start=$phase_start
+phase() {
+	local now
+	now=$(date +%s)
+	[ -n "$phase_name" ] &&
+		times+=("$(printf '%-40s %5d s' "$phase_name" $((now - phase_start)))")
+	phase_name=$* phase_start=$now
+	[ -z "$*" ] || say "$*"
+}
+summary() {
+	phase ""
+	echo "# where the time went"
+	printf '#   %s\n' "${times[@]}"
+	printf '#   %-40s %5d s\n' total $(($(date +%s) - check_start))
+	echo "$npass passed, $nfail failed"
+	[ $nfail = 0 ]
+	exit $?
+}
 STL=$ROOT/tools/testing/selftests/liveupdate
 
 # The parsers of guest output (TAP, KUnit, test lists) live in results.sh,
@@ -38,17 +58,17 @@ tally() {
 	done
 }
 
-say "building kernels (base $KBASE)"
+phase "building kernels (base $KBASE)"
 O_OURS=$("$ROOT/scripts/build-kernel.sh" ours debug); result $? "build: ours (debug layer: lockdep, KASAN)"
 O_REF=$("$ROOT/scripts/build-kernel.sh" ref fast); result $? "build: reference (base LUO, no debug layer)"
 [ -f "$O_OURS/arch/x86/boot/bzImage" ] && [ -f "$O_REF/arch/x86/boot/bzImage" ] || summary
 
 # Does the harness itself fail when it should? (A few seconds; it needs
 # the base tree's kunit.py, hence after the builds.)
-say "harness self-test"
+phase "harness self-test"
 tally < <(checker_results "harness self-test" "$HARNESS_CHECKS" "$ROOT/scripts/harness-selftest.sh")
 
-say "building test programs"
+phase "building test programs"
 "$ROOT/scripts/build-tests.sh" "$O_OURS" "$W/bin" >"$W/build-tests.log" 2>&1
 result $? "build: selftest programs" || { tail -20 "$W/build-tests.log"; }
 "$ROOT/scripts/mkinitramfs.sh" "$W/initramfs.cpio" "$W/bin" \
@@ -58,7 +78,7 @@ K_OURS=$O_OURS/arch/x86/boot/bzImage
 K_REF=$O_REF/arch/x86/boot/bzImage
 
 # KUnit runs while the debug kernel boots.
-say "KUnit"
+phase "KUnit"
 "$ROOT/scripts/qemu-run.sh" "$K_OURS" "$W/initramfs.cpio" "$W/kunit.log" 900 "luotest=kunit kunit.enable=1"
 result $? "kunit: boot log clean"
 sed -n 's/^\[[0-9.]*\] //p' "$W/kunit.log" >"$W/kunit.ktap"
@@ -69,7 +89,7 @@ result $? "kunit: kunit.py parse verdict"
 # its number raised here).
 tally < <(kunit_results "$W/kunit.txt" liveupdate_ser=4 liveupdate_session=1 liveupdate_file=3 liveupdate_flb=3)
 
-say "uAPI selftests"
+phase "uAPI selftests"
 "$ROOT/scripts/qemu-run.sh" "$K_OURS" "$W/initramfs.cpio" "$W/selftests.log" 1200 "luotest=selftests"
 result $? "selftests: guest run clean"
 # One TAP program per line of the list the guest runs (bin/selftests).
@@ -134,7 +154,7 @@ kexec_queue() {
 	done
 	{ "$@"; echo "#luo-run-end"; } >"$W/kexec-result-$(printf %03d "$n").txt" &
 }
-say "kexec tests"
+phase "kexec tests"
 rm -f "$W"/kexec-result-*.txt
 tally < <(test_list "$STL/kexec_tests.txt")
 tally < <(test_list "$STL/interop_tests.txt")
@@ -156,14 +176,15 @@ result $? "kexec: all $n runs reported"
 
 # The same uAPI cases on the reference and on ours, compared case by case
 # (differences allowed only where the document's deviations table says).
-say "conformance with the reference"
+phase "conformance with the reference"
 # (The cases each run must print are pinned in scripts/conformance.cases.)
 tally < <(checker_results "conformance.sh" "" "$ROOT/scripts/conformance.sh" run "$K_REF" "$K_OURS" "$W/initramfs.cpio" "$W")
 
-say "hygiene"
+phase "hygiene"
 tally < <(checker_results "hygiene.sh" "" "$ROOT/scripts/hygiene.sh" "$O_OURS" "$W")
 
-say "documentation and the patch series"
+phase "documentation"
 tally < <(checker_results "docs.sh" "" "$ROOT/scripts/docs.sh" --tree-ready)
+phase "patch series"
 tally < <(checker_results "patches.sh" "" "$ROOT/scripts/patches.sh" --check)
 summary
