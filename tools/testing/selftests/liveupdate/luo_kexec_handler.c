@@ -8,12 +8,15 @@
  * preserve two files of the test file type and a memfd in session "mod",
  * and memfds in sessions "mem-0" (one holds the cookie) and "mem-1"; kexec.
  *
- * --mode late: stage 2 opens /dev/liveupdate before loading any module.
- * The memfd sessions come back intact, new sessions work, and "mod" is
- * retrieved with its handler missing: its memfd comes back intact, and
- * only its two test files are refused, with ENOPKG, every time; once the
- * modules are loaded, the same session gives them with their values and
- * its FLB's cookie.
+ * --mode late (three stages, as systemd keeps fd stores): stage 1 also
+ * preserves a test file in a second session, "mod2". Stage 2 opens
+ * /dev/liveupdate before loading any module. The memfd sessions come back
+ * intact, new sessions work, and "mod" is retrieved with its handler
+ * missing: its memfd comes back intact, and only its two test files are
+ * refused, with ENOPKG, every time. FINISH of "mod2" gives its orphan up.
+ * Once the modules are loaded, "mod" gives its test files with their
+ * values and its FLB's cookie. Stage 3: the next live update went ahead
+ * (neither session blocked it): the session created in stage 2 is back.
  *
  * --mode never: as late, but the modules are never loaded: finishing
  * "mod" gives up its two test files, one log line each (session, token,
@@ -30,7 +33,7 @@
  * handler's retrieve finds it (liveupdate_flb_get_incoming()) with the
  * cookie of stage 1.
  *
- * Usage: luo_kexec_handler --stage 1|2 --mode late|never|flb-unregistered
+ * Usage: luo_kexec_handler --stage 1|2|3 --mode late|never|flb-unregistered
  */
 #include <errno.h>
 #include <stdio.h>
@@ -151,11 +154,11 @@ static void stage1_trace(int dev)
 
 static int stage1(enum mode mode)
 {
-	int dev, s, m[2], fd, i, n = 0;
+	int dev, s, s2, m[2], fd, i, n = 0;
 	uint64_t cookie;
 	char params[64];
 
-	tap_plan(mode == FLB_UNREGISTERED ? 11 : mode == NEVER ? 11 : 8);
+	tap_plan(mode == FLB_UNREGISTERED ? 11 : mode == NEVER ? 11 : 9);
 	cookie = ((uint64_t)time(NULL) << 16 ^ getpid()) & ((1ULL << 60) - 1);
 	snprintf(params, sizeof(params), "cookie=%llu",
 		 (unsigned long long)cookie);
@@ -175,6 +178,12 @@ static int stage1(enum mode mode)
 	tap_ok(n == NR_MOD_FILES, "preserve %d test files in session mod",
 	       NR_MOD_FILES);
 	tap_ok(luo_test_stat("flb_preserve") == 1, "their FLB is preserved");
+	if (mode == LATE) {
+		s2 = luo_create_session(dev, "mod2");
+		fd = luo_ftype_open(value_of(cookie, 9));
+		tap_ok(s2 >= 0 && fd >= 0 && !luo_preserve_fd(s2, fd, 1),
+		       "preserve a test file in session mod2");
+	}
 	fd = luo_make_memfd("mod", 0, MOD_MEM_SIZE, MOD_MEM_SEED, 0);
 	tap_ok(s >= 0 && fd >= 0 && !luo_preserve_fd(s, fd, MOD_MEM_TOKEN),
 	       "preserve a memfd in session mod too");
@@ -271,6 +280,21 @@ static void check_mod(int dev, int s, uint64_t cookie)
 	       luo_test_stat("in_cookie"));
 	tap_ok(s >= 0 && !luo_finish(s) && luo_test_stat("finish") == NR_MOD_FILES,
 	       "finish mod");
+}
+
+/*
+ * The second session's test file has no handler either; FINISH gives it
+ * up before the modules are loaded, and the session is gone once closed.
+ */
+static void give_up_mod2(int dev)
+{
+	int s = luo_retrieve_session(dev, "mod2");
+
+	tap_ok(s >= 0 && !luo_finish(s) && !close(s) &&
+	       luo_retrieve_session(dev, "mod2") == -ENOENT,
+	       "FINISH gives up mod2's orphan, and mod2 is gone once closed");
+	tap_ok(luo_kmsg_has("session 'mod2': file 1 given up: its handler"),
+	       "the kernel log names mod2's file given up");
 }
 
 /* The value of @key in the debugfs phases, or -1. */
@@ -396,31 +420,47 @@ static bool fdinfo_is(int fd, const char *key, const char *val)
 
 /*
  * Whether the debugfs list shows session mod in @state, its memfd in
- * @mem_state and each test file unbound (its handler is not registered).
+ * @mem_state and each test file unbound (its handler is not registered),
+ * among the file lines that follow mod's own line.
  */
 static bool debugfs_has_mod(const char *state, const char *mem_state)
 {
 	char *text = luo_read_text(LUO_DEBUGFS_SESSIONS);
-	char line[128];
+	char line[128], *block, *next;
 	bool ok;
 	int i;
 
-	snprintf(line, sizeof(line), "session incoming %s %d mod", state,
+	snprintf(line, sizeof(line), "session incoming %s %d mod\n", state,
 		 NR_MOD_FILES + 1);
-	ok = text && luo_count_lines(text, line) == 1;
+	block = text ? strstr(text, line) : NULL;
+	if (block && block != text && block[-1] != '\n')
+		block = NULL;
+	ok = block;
+	if (block) {
+		/* mod's files: up to the next session line */
+		block += strlen(line);
+		next = strstr(block, "session ");
+		if (next)
+			*next = '\0';
+	}
 	snprintf(line, sizeof(line), "file %d %s memfd-v2", MOD_MEM_TOKEN,
 		 mem_state);
-	ok = ok && luo_count_lines(text, line) == 1;
+	ok = ok && luo_count_lines(block, line) == 1;
 	for (i = 1; i <= NR_MOD_FILES; i++) {
 		snprintf(line, sizeof(line), "file %d unbound %s", i,
 			 LUO_TEST_HANDLER);
-		ok = ok && luo_count_lines(text, line) == 1;
+		ok = ok && luo_count_lines(block, line) == 1;
 	}
-	for (char *p = ok || !text ? NULL : strtok(text, "\n"); p;
+	free(text);
+	if (ok)
+		return true;
+	/* Show what the list said (read again: @text was cut). */
+	text = luo_read_text(LUO_DEBUGFS_SESSIONS);
+	for (char *p = text ? strtok(text, "\n") : NULL; p;
 	     p = strtok(NULL, "\n"))
 		printf("# debugfs: %s\n", p);
 	free(text);
-	return ok;
+	return false;
 }
 
 static int stage2(enum mode mode)
@@ -430,7 +470,7 @@ static int stage2(enum mode mode)
 	int dev, s, a, fd, mfd, i;
 	bool ok;
 
-	tap_plan(mode == FLB_UNREGISTERED ? 13 : mode == LATE ? 25 : 28);
+	tap_plan(mode == FLB_UNREGISTERED ? 13 : mode == LATE ? 27 : 28);
 	if (mode == FLB_UNREGISTERED)
 		tap_ok(!luo_insmod(LUO_FTYPE_MOD, "") &&
 		       !luo_insmod(LUO_HANDLER_MOD, "cookie=1"),
@@ -489,10 +529,32 @@ static int stage2(enum mode mode)
 		return tap_exit_code();
 	}
 
+	give_up_mod2(dev);
 	tap_ok(!luo_insmod(LUO_FTYPE_MOD, "") &&
 	       !luo_insmod(LUO_HANDLER_MOD, "cookie=1"),
 	       "insmod %s and %s, late", LUO_FTYPE_MOD, LUO_HANDLER_MOD);
 	check_mod(dev, s, cookie);
+	/* Neither session blocks the next live update: stage 3. */
+	if (tap_exit_code())
+		return 1;
+	luo_kexec();
+}
+
+/* Stage 3 (late): the live update after the orphans went ahead. */
+static int stage3(void)
+{
+	char why[128];
+	int dev, s, fd;
+	bool ok;
+
+	tap_plan(2);
+	dev = luo_open_device();
+	s = dev >= 0 ? luo_retrieve_session(dev, "after") : dev;
+	fd = s >= 0 ? luo_retrieve_fd(s, 1) : s;
+	ok = fd >= 0 && luo_check_memfd(fd, 4096, 7, 0, why);
+	tap_ok(ok, "the next live update went ahead: session after is back%s%s",
+	       ok ? "" : ": ", ok ? "" : fd < 0 ? strerror(-fd) : why);
+	tap_ok(s >= 0 && !luo_finish(s), "finish after");
 	return tap_exit_code();
 }
 
@@ -509,10 +571,12 @@ int main(int argc, char **argv)
 			       !strcmp(argv[i + 1], "flb-unregistered") ?
 			       FLB_UNREGISTERED : -1;
 	}
-	if (mode < 0 || (stage != 1 && stage != 2)) {
-		fprintf(stderr, "usage: %s --stage 1|2 --mode late|never|flb-unregistered\n",
+	if (mode < 0 || stage < 1 || stage > 3 || (stage == 3 && mode != LATE)) {
+		fprintf(stderr, "usage: %s --stage 1|2|3 --mode late|never|flb-unregistered\n",
 			argv[0]);
 		return 2;
 	}
+	if (stage == 3)
+		return stage3();
 	return stage == 1 ? stage1(mode) : stage2(mode);
 }
