@@ -293,6 +293,12 @@ static bool luo_file_malformed(struct luo_file *lf)
 	return !lf->fh && !lf->compatible;
 }
 
+/* The name of @lf's handler, bound or awaited; "-" for a malformed entry. */
+static const char *luo_file_handler_name(struct luo_file *lf)
+{
+	return lf->fh ? lf->fh->compatible : lf->compatible ?: "-";
+}
+
 /* What the debugfs list of sessions calls the state of a file. */
 static const char *luo_file_state_name(struct luo_file *lf, bool incoming)
 {
@@ -329,8 +335,7 @@ void luo_file_show(struct seq_file *m, struct luo_file_set *fs, bool incoming)
 	list_for_each_entry(lf, &fs->files, list) {
 		seq_printf(m, "file %llu %s ", lf->token,
 			   luo_file_state_name(lf, incoming));
-		seq_escape(m, lf->fh ? lf->fh->compatible :
-			      lf->compatible ?: "-", " \t\n\\");
+		seq_escape(m, luo_file_handler_name(lf), " \t\n\\");
 		seq_putc(m, '\n');
 	}
 	mutex_unlock(&fs->lock);
@@ -505,9 +510,7 @@ static const char *__luo_file_handler_name(struct luo_file_set *fs, u64 token)
 	lockdep_assert_held(&fs->lock);
 	if (token == (unsigned long)token)
 		lf = xa_load(&fs->tokens, token);
-	if (!lf)
-		return "-";
-	return lf->fh ? lf->fh->compatible : lf->compatible ?: "-";
+	return lf ? luo_file_handler_name(lf) : "-";
 }
 
 /* A new file for @token, with a reference on the file of @fd. */
@@ -1021,16 +1024,14 @@ int luo_file_finish_all(struct luo_file_set *fs, const char *session)
 			return -EBUSY;
 	}
 	list_for_each_entry_safe(lf, tmp, &fs->files, list) {
+		trace_liveupdate_file_finish(session, lf->token,
+					     luo_file_handler_name(lf),
+					     lf->fh ? 0 : lf->compatible ?
+					     -ENOPKG : -EIO);
 		if (!lf->fh) {
-			trace_liveupdate_file_finish(session, lf->token,
-						     lf->compatible ?: "-",
-						     lf->compatible ? -ENOPKG :
-						     -EIO);
 			luo_file_give_up(fs, lf, session);
 			continue;
 		}
-		trace_liveupdate_file_finish(session, lf->token,
-					     lf->fh->compatible, 0);
 		luo_file_to_args(lf, &args);
 		lf->fh->ops->finish(&args);
 		luo_flb_file_finish(&lf->deps);
