@@ -372,6 +372,35 @@ void luo_file_set_destroy(struct luo_file_set *fs)
 }
 
 /**
+ * luo_file_set_new - Allocate an empty file set.
+ *
+ * Context: Process context.
+ * Return: the set, or NULL without memory.
+ */
+struct luo_file_set *luo_file_set_new(void)
+{
+	struct luo_file_set *fs = kmalloc_obj(*fs);
+
+	if (fs)
+		luo_file_set_init(fs);
+	return fs;
+}
+
+/**
+ * luo_file_set_free - Tear down and free a set from luo_file_set_new().
+ * @fs: The set, with no files left, or NULL.
+ *
+ * Context: Process context, @fs->lock not held.
+ */
+void luo_file_set_free(struct luo_file_set *fs)
+{
+	if (!fs)
+		return;
+	luo_file_set_destroy(fs);
+	kfree(fs);
+}
+
+/**
  * luo_file_set_count - The number of files in a set.
  * @fs: The set.
  *

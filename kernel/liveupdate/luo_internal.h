@@ -174,8 +174,11 @@ void luo_session_phases(u64 *first_retrieve_ns, u64 *last_finish_ns);
  *          as files are preserved so that the live update allocates
  *          nothing.
  * @unbound: Incoming only: files whose handler was not registered when
- *          they were rebuilt; the session cannot be retrieved until every
- *          one of them is bound.
+ *          they were rebuilt; each is bound when it is retrieved or the
+ *          session finishes, or given up at the finish.
+ *
+ * An outgoing session gets its set with its first preserved file, an
+ * incoming one when it handed files over (see luo_session_files()).
  */
 struct luo_file_set {
 	struct mutex lock;		/* see the hierarchy above */
@@ -186,9 +189,11 @@ struct luo_file_set {
 	long unbound;
 };
 
-/* Files (luo_file.c). The caller holds the owning session's mutex. */
+/* Files (luo_file.c). Each names the set's lock it needs in Context. */
 void luo_file_set_init(struct luo_file_set *fs);
 void luo_file_set_destroy(struct luo_file_set *fs);
+struct luo_file_set *luo_file_set_new(void);
+void luo_file_set_free(struct luo_file_set *fs);
 long luo_file_set_count(struct luo_file_set *fs);
 long luo_file_set_unbound(struct luo_file_set *fs);
 int luo_file_preserve(struct luo_file_set *fs, u64 token, int fd,

@@ -127,7 +127,8 @@ enum luo_session_state {
  * @set:   The set it belongs to.
  * @state: See &enum luo_session_state; under @set->lock.
  * @seq:   Its place in @set->list: increasing along the list.
- * @files: Its files, under their own lock (@files.lock).
+ * @files: Its files, under their own lock (@files->lock); NULL until it
+ *         has one (see luo_session_files()).
  */
 struct luo_session {
 	char name[LIVEUPDATE_SESSION_NAME_LENGTH];
@@ -136,7 +137,7 @@ struct luo_session {
 	struct luo_session_set *set;
 	enum luo_session_state state;
 	u64 seq;
-	struct luo_file_set files;
+	struct luo_file_set *files;
 };
 
 static const struct rhashtable_params luo_session_params = {
@@ -252,14 +253,53 @@ static struct luo_session *luo_session_alloc(const char *name,
 	strscpy_pad(session->name, name);
 	INIT_LIST_HEAD(&session->list);
 	session->state = state;
-	luo_file_set_init(&session->files);
 	return session;
 }
 
 static void luo_session_free(struct luo_session *session)
 {
-	luo_file_set_destroy(&session->files);
+	luo_file_set_free(session->files);
 	kfree(session);
+}
+
+/*
+ * The file set of @session, or NULL while it has never had a file. Most
+ * sessions of a large handover hold few files or none: a session gets its
+ * set with its first file (luo_session_files_get()) and keeps it until it
+ * is freed, which keeps an empty session at half the size.
+ */
+static struct luo_file_set *luo_session_files(struct luo_session *session)
+{
+	/* Pairs with the cmpxchg() that publishes the set. */
+	return smp_load_acquire(&session->files);
+}
+
+/* The file set of @session, allocated if it has none; NULL if that fails. */
+static struct luo_file_set *luo_session_files_get(struct luo_session *session)
+{
+	struct luo_file_set *fs = luo_session_files(session), *old;
+
+	if (fs)
+		return fs;
+	fs = luo_file_set_new();
+	if (!fs)
+		return NULL;
+	/* Two first preserves may race: one set wins. */
+	old = cmpxchg(&session->files, NULL, fs);
+	if (old) {
+		luo_file_set_free(fs);
+		return old;
+	}
+	return fs;
+}
+
+/* The number of files of @session, read without its lock (for views). */
+static long luo_session_nr_files(struct luo_session *session)
+{
+	struct luo_file_set *fs = luo_session_files(session);
+
+	/* The count changes under the file set's lock: a moment old is fine. */
+	return fs ? data_race(luo_file_set_count(fs)) : 0;
 }
 
 /**
@@ -391,8 +431,12 @@ static void luo_session_set_state(struct luo_session *session,
  */
 static void luo_session_destroy(struct luo_session *session)
 {
-	scoped_guard(mutex, &session->files.lock)
-		luo_file_unpreserve_all(&session->files);
+	struct luo_file_set *fs = luo_session_files(session);
+
+	if (fs) {
+		guard(mutex)(&fs->lock);
+		luo_file_unpreserve_all(fs);
+	}
 	scoped_guard(mutex, &luo_outgoing.lock) {
 		if (session->state == LUO_SESSION_CREATING)
 			__luo_session_unreserve(session);
@@ -409,12 +453,15 @@ static void luo_session_destroy(struct luo_session *session)
  */
 static int luo_session_finish_files(struct luo_session *session)
 {
-	int err;
+	struct luo_file_set *fs = luo_session_files(session);
+	int err = 0;
 
 	if (luo_session_read_state(session) == LUO_SESSION_FINISHED)
 		return 0;
-	scoped_guard(mutex, &session->files.lock)
-		err = luo_file_finish_all(&session->files, session->name);
+	if (fs) {
+		guard(mutex)(&fs->lock);
+		err = luo_file_finish_all(fs, session->name);
+	}
 	trace_liveupdate_session_finish(session->name, err);
 	if (err)
 		return err;
@@ -534,10 +581,8 @@ static void luo_session_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct luo_session *session = file->private_data;
 	enum luo_session_state state = luo_session_read_state(session);
-	long files;
+	long files = luo_session_nr_files(session);
 
-	/* Unlocked: a count a moment old is fine for a view. */
-	files = data_race(luo_file_set_count(&session->files));
 	seq_printf(m, "name:\t%s\n", session->name);
 	seq_printf(m, "direction:\t%s\n",
 		   session->set->incoming ? "incoming" : "outgoing");
@@ -782,14 +827,17 @@ static int luo_session_preserve_fd(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_session_preserve_fd *arg = ucmd->cmd;
 	struct luo_session *session = luo_ucmd_session(ucmd);
+	struct luo_file_set *fs;
 	int err;
 
+	fs = luo_session_files_get(session);
+	if (!fs)
+		return -ENOMEM;
 	err = luo_state_enter();
 	if (err)
 		return err;
-	scoped_guard(mutex, &session->files.lock)
-		err = luo_file_preserve(&session->files, arg->token, arg->fd,
-					session->name);
+	scoped_guard(mutex, &fs->lock)
+		err = luo_file_preserve(fs, arg->token, arg->fd, session->name);
 	luo_state_exit();
 	return err;
 }
@@ -810,6 +858,7 @@ static int luo_session_retrieve_fd(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_session_retrieve_fd *arg = ucmd->cmd;
 	struct luo_session *session = luo_ucmd_session(ucmd);
+	struct luo_file_set *fs = luo_session_files(session);
 	struct file *file;
 	int fd, err;
 
@@ -826,9 +875,15 @@ static int luo_session_retrieve_fd(struct luo_ucmd *ucmd)
 	err = luo_state_enter();
 	if (err)
 		goto err_put_fd;
-	scoped_guard(mutex, &session->files.lock)
-		err = luo_file_retrieve(&session->files, arg->token, &file,
-					session->name);
+	if (fs) {
+		guard(mutex)(&fs->lock);
+		err = luo_file_retrieve(fs, arg->token, &file, session->name);
+	} else {
+		/* A session that handed over no file. */
+		err = -ENOENT;
+		trace_liveupdate_file_retrieve(session->name, arg->token, "-",
+					       err);
+	}
 	luo_state_exit();
 	if (err)
 		goto err_put_fd;
@@ -1022,10 +1077,14 @@ static void __luo_session_unfreeze_until(struct luo_session *last)
 
 	lockdep_assert_held(&luo_outgoing.lock);
 	list_for_each_entry(session, &luo_outgoing.list, list) {
+		struct luo_file_set *fs = luo_session_files(session);
+
 		if (session == last)
 			break;
-		guard(mutex)(&session->files.lock);
-		luo_file_unfreeze_all(&session->files);
+		if (!fs)
+			continue;
+		guard(mutex)(&fs->lock);
+		luo_file_unfreeze_all(fs);
 	}
 }
 
@@ -1048,14 +1107,18 @@ int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files,
 	struct luo_session *session;
 	struct kho_block_set_it it;
 	struct luo_session_ser *ser;
+	struct luo_file_set *fs;
 	int err;
 
 	lockdep_assert_held_write(&luo_state_rwsem);
 	guard(mutex)(&luo_outgoing.lock);
 
 	list_for_each_entry(session, &luo_outgoing.list, list) {
-		scoped_guard(mutex, &session->files.lock)
-			err = luo_file_freeze_all(&session->files);
+		fs = luo_session_files(session);
+		if (!fs)
+			continue;
+		scoped_guard(mutex, &fs->lock)
+			err = luo_file_freeze_all(fs);
 		if (err) {
 			pr_err("session '%s': a file cannot freeze: %pe\n",
 			       session->name, ERR_PTR(err));
@@ -1071,9 +1134,15 @@ int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files,
 	list_for_each_entry(session, &luo_outgoing.list, list) {
 		ser = kho_block_set_it_reserve_entry(&it);
 		memcpy(ser->name, session->name, sizeof(ser->name));
-		guard(mutex)(&session->files.lock);
-		luo_file_serialize(&session->files, &ser->file_set_ser);
-		*nr_files += luo_file_set_count(&session->files);
+		fs = luo_session_files(session);
+		if (!fs) {
+			ser->file_set_ser.files = 0;
+			ser->file_set_ser.count = 0;
+			continue;
+		}
+		guard(mutex)(&fs->lock);
+		luo_file_serialize(fs, &ser->file_set_ser);
+		*nr_files += luo_file_set_count(fs);
 	}
 	*nr_sessions = luo_outgoing.count;
 	*sessions_pa = kho_block_set_head_pa(&luo_outgoing.blocks);
@@ -1230,17 +1299,17 @@ static int luo_session_seq_show(struct seq_file *m, void *v)
 {
 	struct luo_session *session = v;
 	struct luo_session_iter *it = m->private;
-	long files;
+	struct luo_file_set *fs = luo_session_files(session);
 
 	lockdep_assert_held(&it->set->lock);
-	/* The count changes under the file set's lock: a racy read is fine. */
-	files = data_race(luo_file_set_count(&session->files));
 	seq_printf(m, "session %s %s %ld ",
 		   session->set->incoming ? "incoming" : "outgoing",
-		   luo_session_state_names[session->state], files);
+		   luo_session_state_names[session->state],
+		   luo_session_nr_files(session));
 	seq_escape(m, session->name, " \t\n\\");
 	seq_putc(m, '\n');
-	luo_file_show(m, &session->files, session->set->incoming);
+	if (fs)
+		luo_file_show(m, fs, session->set->incoming);
 	return 0;
 }
 
@@ -1285,22 +1354,29 @@ static int luo_session_deserialize_files(struct luo_session *session,
 					 struct luo_ser_reader *r,
 					 const struct luo_file_set_ser *ser)
 {
+	struct luo_file_set *fs;
 	int err;
 
 	lockdep_assert_held(&luo_incoming.lock);
-	guard(mutex)(&session->files.lock);
-	err = luo_file_deserialize(&session->files, r, ser);
+	/* No file handed over, no file set (a malformed empty set has one). */
+	if (!ser->files && !ser->count)
+		return 0;
+	fs = luo_session_files_get(session);
+	if (!fs)
+		return -ENOMEM;
+	guard(mutex)(&fs->lock);
+	err = luo_file_deserialize(fs, r, ser);
 	if (err == -EINVAL) {
 		pr_err("session '%s' is refused: its files are malformed\n",
 		       session->name);
-		luo_file_discard_all(&session->files);
+		luo_file_discard_all(fs);
 		session->state = LUO_SESSION_BROKEN;
 		luo_unfinished--;
 		return 0;
 	}
-	if (!err && luo_file_set_unbound(&session->files))
+	if (!err && luo_file_set_unbound(fs))
 		pr_warn("session '%s': %ld files wait for their handler\n",
-			session->name, luo_file_set_unbound(&session->files));
+			session->name, luo_file_set_unbound(fs));
 	return err;
 }
 
@@ -1350,8 +1426,12 @@ static void __luo_session_discard_incoming(void)
 
 	lockdep_assert_held(&luo_incoming.lock);
 	list_for_each_entry_safe(session, tmp, &luo_incoming.list, list) {
-		scoped_guard(mutex, &session->files.lock)
-			luo_file_discard_all(&session->files);
+		struct luo_file_set *fs = luo_session_files(session);
+
+		if (fs) {
+			guard(mutex)(&fs->lock);
+			luo_file_discard_all(fs);
+		}
 		__luo_session_remove(session);
 		luo_session_free(session);
 	}
