@@ -22,10 +22,14 @@ struct file;
 struct module;
 struct liveupdate_file_handler;
 struct liveupdate_flb;
+struct liveupdate_session;
 
 /**
  * struct liveupdate_file_op_args - Arguments of the file handler callbacks.
  * @handler:         The handler called.
+ * @session:         The session the file belongs to, for the lookups of
+ *                   files it depends on (liveupdate_get_token_outgoing(),
+ *                   liveupdate_get_file_incoming()).
  * @retrieve_status: 0 if retrieve was not called yet, a positive value after
  *                   a successful retrieve, the negative errno of a retrieve
  *                   that failed (input to finish and can_finish).
@@ -37,6 +41,7 @@ struct liveupdate_flb;
  */
 struct liveupdate_file_op_args {
 	struct liveupdate_file_handler *handler;
+	struct liveupdate_session *session;
 	int retrieve_status;
 	struct file *file;
 	u64 serialized_data;
@@ -196,6 +201,12 @@ void liveupdate_flb_put_incoming(struct liveupdate_flb *flb);
 int liveupdate_flb_get_outgoing(struct liveupdate_flb *flb, void **objp);
 void liveupdate_flb_put_outgoing(struct liveupdate_flb *flb);
 
+const char *liveupdate_session_name(struct liveupdate_session *s);
+int liveupdate_get_token_outgoing(struct liveupdate_session *s,
+				  struct file *file, u64 *tokenp);
+int liveupdate_get_file_incoming(struct liveupdate_session *s, u64 token,
+				 struct file **filep);
+
 #else /* CONFIG_LIVEUPDATE */
 
 static inline bool liveupdate_enabled(void)
@@ -246,6 +257,23 @@ static inline int liveupdate_flb_get_outgoing(struct liveupdate_flb *flb,
 
 static inline void liveupdate_flb_put_outgoing(struct liveupdate_flb *flb)
 {
+}
+
+static inline const char *liveupdate_session_name(struct liveupdate_session *s)
+{
+	return NULL;
+}
+
+static inline int liveupdate_get_token_outgoing(struct liveupdate_session *s,
+						struct file *file, u64 *tokenp)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int liveupdate_get_file_incoming(struct liveupdate_session *s,
+					       u64 token, struct file **filep)
+{
+	return -EOPNOTSUPP;
 }
 
 #endif /* CONFIG_LIVEUPDATE */

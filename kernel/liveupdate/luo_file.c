@@ -71,6 +71,8 @@
  * @id:              Its key in luo_file_ids: outgoing from its preservation,
  *                   incoming from its retrieval until it finishes.
  * @frozen:          Outgoing: its freeze succeeded.
+ * @retrieving:      Incoming: its handler's retrieve is running (a
+ *                   dependent asking for it from there is a cycle).
  * @deps:            The FLBs it depends on.
  * @list:            In its session's list.
  */
@@ -84,6 +86,7 @@ struct luo_file {
 	int retrieve_status;
 	unsigned long id;
 	bool frozen;
+	bool retrieving;
 	struct luo_flb_deps deps;
 	struct list_head list;
 };
@@ -97,12 +100,13 @@ static LIST_HEAD(luo_file_handlers);
  */
 static DEFINE_XARRAY(luo_file_ids);
 
-/* Fill the handler's arguments from @lf. */
-static void luo_file_to_args(struct luo_file *lf,
+/* Fill the handler's arguments from @lf, a file of @fs. */
+static void luo_file_to_args(struct luo_file_set *fs, struct luo_file *lf,
 			     struct liveupdate_file_op_args *args)
 {
 	*args = (struct liveupdate_file_op_args) {
 		.handler = lf->fh,
+		.session = fs->session,
 		.retrieve_status = lf->retrieve_status,
 		.file = lf->file,
 		.serialized_data = lf->serialized_data,
@@ -343,11 +347,13 @@ void luo_file_show(struct seq_file *m, struct luo_file_set *fs, bool incoming)
 
 /**
  * luo_file_set_init - Initialise an empty file set.
- * @fs: The set.
+ * @fs:      The set.
+ * @session: The session it belongs to.
  *
  * Context: Any context.
  */
-void luo_file_set_init(struct luo_file_set *fs)
+void luo_file_set_init(struct luo_file_set *fs,
+		       struct liveupdate_session *session)
 {
 	mutex_init(&fs->lock);
 	xa_init(&fs->tokens);
@@ -355,6 +361,7 @@ void luo_file_set_init(struct luo_file_set *fs)
 	fs->count = 0;
 	kho_block_set_init(&fs->blocks, sizeof(struct luo_file_ser));
 	fs->unbound = 0;
+	fs->session = session;
 }
 
 /**
@@ -373,16 +380,17 @@ void luo_file_set_destroy(struct luo_file_set *fs)
 
 /**
  * luo_file_set_new - Allocate an empty file set.
+ * @session: The session it belongs to.
  *
  * Context: Process context.
  * Return: the set, or NULL without memory.
  */
-struct luo_file_set *luo_file_set_new(void)
+struct luo_file_set *luo_file_set_new(struct liveupdate_session *session)
 {
 	struct luo_file_set *fs = kmalloc_obj(*fs);
 
 	if (fs)
-		luo_file_set_init(fs);
+		luo_file_set_init(fs, session);
 	return fs;
 }
 
@@ -583,7 +591,7 @@ static int __luo_file_preserve(struct luo_file_set *fs, u64 token, int fd)
 	err = __luo_file_index(fs, lf);
 	if (err)
 		goto err_unbind;
-	luo_file_to_args(lf, &args);
+	luo_file_to_args(fs, lf, &args);
 	err = lf->fh->ops->preserve(&args);
 	if (err)
 		goto err_unindex;
@@ -627,6 +635,33 @@ int luo_file_preserve(struct luo_file_set *fs, u64 token, int fd,
 	return err;
 }
 
+/**
+ * luo_file_token - The token of a preserved file.
+ * @fs:     An outgoing session's files.
+ * @file:   The file.
+ * @tokenp: Out: its token, if not NULL.
+ *
+ * A walk of the set's files: a handler looks up the few files it depends
+ * on, when it preserves or freezes its own.
+ *
+ * Context: Process context, @fs->lock held.
+ * Return: 0, or -ENOENT if @file is not preserved in @fs.
+ */
+int luo_file_token(struct luo_file_set *fs, struct file *file, u64 *tokenp)
+{
+	struct luo_file *lf;
+
+	lockdep_assert_held(&fs->lock);
+	list_for_each_entry(lf, &fs->files, list) {
+		if (lf->file != file)
+			continue;
+		if (tokenp)
+			*tokenp = lf->token;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 /*
  * Drop a file from its set; whatever the handler kept is dealt with.
  * Context: @fs->lock held.
@@ -653,6 +688,8 @@ static void __luo_file_free(struct luo_file_set *fs, struct luo_file *lf)
  * luo_file_unpreserve_all - Give back every file of an outgoing session.
  * @fs: The session's files.
  *
+ * In reverse preservation order, dependents before what they depend on.
+ *
  * Context: Process context, @fs->lock held.
  */
 void luo_file_unpreserve_all(struct luo_file_set *fs)
@@ -662,7 +699,7 @@ void luo_file_unpreserve_all(struct luo_file_set *fs)
 
 	lockdep_assert_held(&fs->lock);
 	list_for_each_entry_safe_reverse(lf, tmp, &fs->files, list) {
-		luo_file_to_args(lf, &args);
+		luo_file_to_args(fs, lf, &args);
 		lf->fh->ops->unpreserve(&args);
 		luo_flb_file_unpreserve(&lf->deps);
 		__luo_file_free(fs, lf);
@@ -674,6 +711,9 @@ void luo_file_unpreserve_all(struct luo_file_set *fs)
  * luo_file_unfreeze_all - Undo the freeze of every file that froze.
  * @fs: The session's files.
  *
+ * In reverse preservation order: a file is unfrozen before the files it
+ * depends on.
+ *
  * Context: Process context, @fs->lock held.
  */
 void luo_file_unfreeze_all(struct luo_file_set *fs)
@@ -682,13 +722,13 @@ void luo_file_unfreeze_all(struct luo_file_set *fs)
 	struct luo_file *lf;
 
 	lockdep_assert_held(&fs->lock);
-	list_for_each_entry(lf, &fs->files, list) {
+	list_for_each_entry_reverse(lf, &fs->files, list) {
 		if (!lf->frozen)
 			continue;
 		lf->frozen = false;
 		if (!lf->fh->ops->unfreeze)
 			continue;
-		luo_file_to_args(lf, &args);
+		luo_file_to_args(fs, lf, &args);
 		lf->fh->ops->unfreeze(&args);
 		luo_file_from_args(lf, &args);
 	}
@@ -697,6 +737,9 @@ void luo_file_unfreeze_all(struct luo_file_set *fs)
 /**
  * luo_file_freeze_all - Freeze every file of an outgoing session.
  * @fs: The session's files.
+ *
+ * In preservation order: a file is frozen after the files preserved
+ * before it, which are the ones it can depend on.
  *
  * Context: Process context, @fs->lock held.
  * Return: 0, or the errno of the first freeze that failed, in which case
@@ -711,7 +754,7 @@ int luo_file_freeze_all(struct luo_file_set *fs)
 	lockdep_assert_held(&fs->lock);
 	list_for_each_entry(lf, &fs->files, list) {
 		if (lf->fh->ops->freeze) {
-			luo_file_to_args(lf, &args);
+			luo_file_to_args(fs, lf, &args);
 			err = lf->fh->ops->freeze(&args);
 			if (err) {
 				luo_file_unfreeze_all(fs);
@@ -923,14 +966,23 @@ void luo_file_discard_all(struct luo_file_set *fs)
 	}
 }
 
-/* Run the handler's retrieve, the first time; its result is remembered. */
-static void luo_file_retrieve_first(struct luo_file *lf)
+/*
+ * Run the handler's retrieve, the first time; its result is remembered.
+ * The handler may retrieve the files it depends on from there
+ * (liveupdate_get_file_incoming()), which comes back here for them.
+ * Context: @fs->lock held.
+ */
+static void __luo_file_retrieve_first(struct luo_file_set *fs,
+				      struct luo_file *lf)
 {
 	struct liveupdate_file_op_args args;
 	int err;
 
-	luo_file_to_args(lf, &args);
+	lockdep_assert_held(&fs->lock);
+	luo_file_to_args(fs, lf, &args);
+	lf->retrieving = true;
 	err = lf->fh->ops->retrieve(&args);
+	lf->retrieving = false;
 	if (err) {
 		lf->retrieve_status = err;
 		return;
@@ -969,8 +1021,11 @@ static int __luo_file_retrieve(struct luo_file_set *fs, u64 token,
 		if (err)
 			return luo_file_bind_later(err) ? -ENOPKG : err;
 	}
+	/* A file whose retrieve asks for itself, through its dependencies. */
+	if (lf->retrieving)
+		return -EDEADLK;
 	if (!lf->retrieve_status)
-		luo_file_retrieve_first(lf);
+		__luo_file_retrieve_first(fs, lf);
 	if (lf->retrieve_status < 0)
 		return lf->retrieve_status;
 	*filep = get_file(lf->file);
@@ -1025,7 +1080,9 @@ static void luo_file_give_up(struct luo_file_set *fs, struct luo_file *lf,
  * @fs:      The session's files.
  * @session: The session's name, for the log.
  *
- * Nothing is finished unless every file can finish. A file whose handler
+ * Nothing is finished unless every file can finish: every @can_finish is
+ * asked first, then the files finish in reverse preservation order, each
+ * before the files it depends on. A file whose handler
  * registered late is bound first; one whose handler is still missing is
  * given up: it is forgotten with a line in the log, and the memory it
  * preserved cannot be released without its handler.
@@ -1048,11 +1105,11 @@ int luo_file_finish_all(struct luo_file_set *fs, const char *session)
 	list_for_each_entry(lf, &fs->files, list) {
 		if (!lf->fh || !lf->fh->ops->can_finish)
 			continue;
-		luo_file_to_args(lf, &args);
+		luo_file_to_args(fs, lf, &args);
 		if (!lf->fh->ops->can_finish(&args))
 			return -EBUSY;
 	}
-	list_for_each_entry_safe(lf, tmp, &fs->files, list) {
+	list_for_each_entry_safe_reverse(lf, tmp, &fs->files, list) {
 		trace_liveupdate_file_finish(session, lf->token,
 					     luo_file_handler_name(lf),
 					     lf->fh ? 0 : lf->compatible ?
@@ -1061,7 +1118,7 @@ int luo_file_finish_all(struct luo_file_set *fs, const char *session)
 			luo_file_give_up(fs, lf, session);
 			continue;
 		}
-		luo_file_to_args(lf, &args);
+		luo_file_to_args(fs, lf, &args);
 		lf->fh->ops->finish(&args);
 		luo_flb_file_finish(&lf->deps);
 		__luo_file_free(fs, lf);

@@ -177,6 +177,9 @@ void luo_session_phases(u64 *first_retrieve_ns, u64 *last_finish_ns);
  *          they were rebuilt; each is bound when it is retrieved or the
  *          session finishes, or given up at the finish.
  *
+ * @session: The session the files belong to, for the handlers'
+ *          &liveupdate_file_op_args.session (NULL in KUnit tests).
+ *
  * An outgoing session gets its set with its first preserved file, an
  * incoming one when it handed files over (see luo_session_files()).
  */
@@ -187,12 +190,14 @@ struct luo_file_set {
 	long count;
 	struct kho_block_set blocks;
 	long unbound;
+	struct liveupdate_session *session;
 };
 
 /* Files (luo_file.c). Each names the set's lock it needs in Context. */
-void luo_file_set_init(struct luo_file_set *fs);
+void luo_file_set_init(struct luo_file_set *fs,
+		       struct liveupdate_session *session);
 void luo_file_set_destroy(struct luo_file_set *fs);
-struct luo_file_set *luo_file_set_new(void);
+struct luo_file_set *luo_file_set_new(struct liveupdate_session *session);
 void luo_file_set_free(struct luo_file_set *fs);
 long luo_file_set_count(struct luo_file_set *fs);
 long luo_file_set_unbound(struct luo_file_set *fs);
@@ -205,6 +210,7 @@ void luo_file_serialize(struct luo_file_set *fs, struct luo_file_set_ser *ser);
 int luo_file_deserialize(struct luo_file_set *fs, struct luo_ser_reader *r,
 			 const struct luo_file_set_ser *ser);
 void luo_file_discard_all(struct luo_file_set *fs);
+int luo_file_token(struct luo_file_set *fs, struct file *file, u64 *tokenp);
 int luo_file_retrieve(struct luo_file_set *fs, u64 token, struct file **filep,
 		      const char *session);
 int luo_file_finish_all(struct luo_file_set *fs, const char *session);

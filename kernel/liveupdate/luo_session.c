@@ -120,7 +120,7 @@ enum luo_session_state {
 };
 
 /**
- * struct luo_session - One session.
+ * struct liveupdate_session - One session.
  * @name:  Its name, NUL-padded: the hash key.
  * @node:  In its set's table.
  * @list:  In its set's list (not while %LUO_SESSION_CREATING).
@@ -130,7 +130,7 @@ enum luo_session_state {
  * @files: Its files, under their own lock (@files->lock); NULL until it
  *         has one (see luo_session_files()).
  */
-struct luo_session {
+struct liveupdate_session {
 	char name[LIVEUPDATE_SESSION_NAME_LENGTH];
 	struct rhash_head node;
 	struct list_head list;
@@ -142,8 +142,8 @@ struct luo_session {
 
 static const struct rhashtable_params luo_session_params = {
 	.key_len		= LIVEUPDATE_SESSION_NAME_LENGTH,
-	.key_offset		= offsetof(struct luo_session, name),
-	.head_offset		= offsetof(struct luo_session, node),
+	.key_offset		= offsetof(struct liveupdate_session, name),
+	.head_offset		= offsetof(struct liveupdate_session, node),
 	.automatic_shrinking	= true,
 };
 
@@ -243,10 +243,10 @@ static const char *luo_trace_name(const u8 *name)
 	return luo_session_name_valid(name) ? (const char *)name : "-";
 }
 
-static struct luo_session *luo_session_alloc(const char *name,
-					     enum luo_session_state state)
+static struct liveupdate_session *
+luo_session_alloc(const char *name, enum luo_session_state state)
 {
-	struct luo_session *session = kzalloc_obj(*session);
+	struct liveupdate_session *session = kzalloc_obj(*session);
 
 	if (!session)
 		return NULL;
@@ -256,32 +256,33 @@ static struct luo_session *luo_session_alloc(const char *name,
 	return session;
 }
 
-static void luo_session_free(struct luo_session *session)
+static void luo_session_free(struct liveupdate_session *session)
 {
 	luo_file_set_free(session->files);
 	kfree(session);
 }
 
 /*
- * The file set of @session, or NULL while it has never had a file. Most
+ * The file set of session @s, or NULL while it has never had a file. Most
  * sessions of a large handover hold few files or none: a session gets its
  * set with its first file (luo_session_files_get()) and keeps it until it
  * is freed, which keeps an empty session at half the size.
  */
-static struct luo_file_set *luo_session_files(struct luo_session *session)
+static struct luo_file_set *luo_session_files(struct liveupdate_session *s)
 {
 	/* Pairs with the cmpxchg() that publishes the set. */
-	return smp_load_acquire(&session->files);
+	return smp_load_acquire(&s->files);
 }
 
 /* The file set of @session, allocated if it has none; NULL if that fails. */
-static struct luo_file_set *luo_session_files_get(struct luo_session *session)
+static struct luo_file_set *
+luo_session_files_get(struct liveupdate_session *session)
 {
 	struct luo_file_set *fs = luo_session_files(session), *old;
 
 	if (fs)
 		return fs;
-	fs = luo_file_set_new();
+	fs = luo_file_set_new(session);
 	if (!fs)
 		return NULL;
 	/* Two first preserves may race: one set wins. */
@@ -294,13 +295,89 @@ static struct luo_file_set *luo_session_files_get(struct luo_session *session)
 }
 
 /* The number of files of @session, read without its lock (for views). */
-static long luo_session_nr_files(struct luo_session *session)
+static long luo_session_nr_files(struct liveupdate_session *session)
 {
 	struct luo_file_set *fs = luo_session_files(session);
 
 	/* The count changes under the file set's lock: a moment old is fine. */
 	return fs ? data_race(luo_file_set_count(fs)) : 0;
 }
+
+/**
+ * liveupdate_session_name - The name of a session.
+ * @s: The session, from &liveupdate_file_op_args.session.
+ *
+ * Context: A callback of a file of @s: the session outlives its files.
+ * Return: its name, a NUL-terminated string.
+ */
+const char *liveupdate_session_name(struct liveupdate_session *s)
+{
+	return s->name;
+}
+EXPORT_SYMBOL_GPL(liveupdate_session_name);
+
+/**
+ * liveupdate_get_token_outgoing - The token of a file preserved in a session.
+ * @s:      An outgoing session, from &liveupdate_file_op_args.session.
+ * @file:   The file.
+ * @tokenp: Out: its token; NULL to ask only whether @file is preserved in @s.
+ *
+ * For a handler whose file depends on other files of its own session: it
+ * records their tokens from its @preserve or @freeze. The lookup never
+ * crosses sessions.
+ *
+ * Context: A callback of a file of @s, which holds the lock of the
+ * session's files (asserted); it is not taken again.
+ * Return: 0; -ENOENT if @file is not preserved in @s or @s is incoming;
+ * -EINVAL without a session or file.
+ */
+int liveupdate_get_token_outgoing(struct liveupdate_session *s,
+				  struct file *file, u64 *tokenp)
+{
+	struct luo_file_set *fs;
+
+	if (!s || !file)
+		return -EINVAL;
+	fs = luo_session_files(s);
+	if (!fs || s->set->incoming)
+		return -ENOENT;
+	return luo_file_token(fs, file, tokenp);
+}
+EXPORT_SYMBOL_GPL(liveupdate_get_token_outgoing);
+
+/**
+ * liveupdate_get_file_incoming - A file of a session after the live update.
+ * @s:     An incoming session, from &liveupdate_file_op_args.session.
+ * @token: The file's token, as liveupdate_get_token_outgoing() gave it.
+ * @filep: Out: the file, with a reference for the caller to fput().
+ *
+ * Retrieves the file first if userspace has not: its handler's @retrieve
+ * runs once, whoever asks first, and every later call (and userspace's
+ * %LIVEUPDATE_SESSION_RETRIEVE_FD) gets the same file. A failed retrieve
+ * is remembered: its errno comes back on every call. The file is finished
+ * with its session like any other. The lookup never crosses sessions.
+ *
+ * Context: A callback of a file of @s (@retrieve, @finish, @can_finish),
+ * which holds the lock of the session's files (asserted); it is not taken
+ * again.
+ * Return: 0; -ENOENT for a token not in @s, or if @s is outgoing;
+ * -ENOPKG if the file's handler is not registered; -EIO for a malformed
+ * entry; -EDEADLK if the file is being retrieved (a dependency cycle);
+ * -EINVAL without a session or @filep; or the errno of its retrieve.
+ */
+int liveupdate_get_file_incoming(struct liveupdate_session *s, u64 token,
+				 struct file **filep)
+{
+	struct luo_file_set *fs;
+
+	if (!s || !filep)
+		return -EINVAL;
+	fs = luo_session_files(s);
+	if (!fs || !s->set->incoming)
+		return -ENOENT;
+	return luo_file_retrieve(fs, token, filep, s->name);
+}
+EXPORT_SYMBOL_GPL(liveupdate_get_file_incoming);
 
 /**
  * luo_state_enter - Begin a command that changes or reads sessions.
@@ -341,7 +418,7 @@ static int luo_frozen_errno(int err)
  * Context: @set->lock held.
  */
 static int __luo_session_reserve(struct luo_session_set *set,
-				 struct luo_session *session)
+				 struct liveupdate_session *session)
 {
 	lockdep_assert_held(&set->lock);
 	session->set = set;
@@ -353,7 +430,7 @@ static int __luo_session_reserve(struct luo_session_set *set,
  * Give back the name of a session that never joined the list.
  * Context: the lock of @session's set held.
  */
-static void __luo_session_unreserve(struct luo_session *session)
+static void __luo_session_unreserve(struct liveupdate_session *session)
 {
 	lockdep_assert_held(&session->set->lock);
 	rhashtable_remove_fast(&session->set->table, &session->node,
@@ -364,7 +441,7 @@ static void __luo_session_unreserve(struct luo_session *session)
  * Put a reserved session in its set's list; an outgoing set grows first.
  * Context: @set->lock held.
  */
-static int __luo_session_link(struct luo_session *session)
+static int __luo_session_link(struct liveupdate_session *session)
 {
 	struct luo_session_set *set = session->set;
 	int err;
@@ -385,7 +462,7 @@ static int __luo_session_link(struct luo_session *session)
  * Take a listed session out of its set: table, list and chain.
  * Context: @set->lock held.
  */
-static void __luo_session_remove(struct luo_session *session)
+static void __luo_session_remove(struct liveupdate_session *session)
 {
 	struct luo_session_set *set = session->set;
 
@@ -401,8 +478,8 @@ static void __luo_session_remove(struct luo_session *session)
  * The session named @name in @set, or NULL.
  * Context: @set->lock held.
  */
-static struct luo_session *__luo_session_find(struct luo_session_set *set,
-					      const u8 *name)
+static struct liveupdate_session *
+__luo_session_find(struct luo_session_set *set, const u8 *name)
 {
 	char key[LIVEUPDATE_SESSION_NAME_LENGTH];
 
@@ -412,13 +489,13 @@ static struct luo_session *__luo_session_find(struct luo_session_set *set,
 }
 
 static enum luo_session_state
-luo_session_read_state(struct luo_session *session)
+luo_session_read_state(struct liveupdate_session *session)
 {
 	guard(mutex)(&session->set->lock);
 	return session->state;
 }
 
-static void luo_session_set_state(struct luo_session *session,
+static void luo_session_set_state(struct liveupdate_session *session,
 				  enum luo_session_state state)
 {
 	guard(mutex)(&session->set->lock);
@@ -429,7 +506,7 @@ static void luo_session_set_state(struct luo_session *session,
  * Closing an outgoing session unpreserves its files and deletes it. One
  * whose creation failed has no files and only gives its name back.
  */
-static void luo_session_destroy(struct luo_session *session)
+static void luo_session_destroy(struct liveupdate_session *session)
 {
 	struct luo_file_set *fs = luo_session_files(session);
 
@@ -451,7 +528,7 @@ static void luo_session_destroy(struct luo_session *session)
  * finishes both end here. The handlers run under the session's own lock
  * only, so other sessions go on meanwhile.
  */
-static int luo_session_finish_files(struct luo_session *session)
+static int luo_session_finish_files(struct liveupdate_session *session)
 {
 	struct luo_file_set *fs = luo_session_files(session);
 	int err = 0;
@@ -478,7 +555,7 @@ static int luo_session_finish_files(struct luo_session *session)
  * Closing an incoming session finishes it, then deletes it. A session whose
  * files cannot finish yet stays, to be retrieved again.
  */
-static void luo_session_close_incoming(struct luo_session *session)
+static void luo_session_close_incoming(struct liveupdate_session *session)
 {
 	int err = luo_session_finish_files(session);
 
@@ -534,7 +611,7 @@ static int luo_ucmd_respond(struct luo_ucmd *ucmd)
 
 static int luo_session_release(struct inode *inode, struct file *file)
 {
-	struct luo_session *session = file->private_data;
+	struct liveupdate_session *session = file->private_data;
 
 	guard(rwsem_read)(&luo_state_rwsem);
 	/*
@@ -554,7 +631,7 @@ static int luo_session_release(struct inode *inode, struct file *file)
 static long luo_session_ioctl(struct file *file, unsigned int cmd,
 			      unsigned long arg)
 {
-	struct luo_session *session = file->private_data;
+	struct liveupdate_session *session = file->private_data;
 
 	return luo_ioctl(file, cmd, arg, session->set->incoming ?
 			 LUO_FD_INCOMING : LUO_FD_OUTGOING);
@@ -579,7 +656,7 @@ static const char *const luo_session_state_names[] = {
  */
 static void luo_session_show_fdinfo(struct seq_file *m, struct file *file)
 {
-	struct luo_session *session = file->private_data;
+	struct liveupdate_session *session = file->private_data;
 	enum luo_session_state state = luo_session_read_state(session);
 	long files = luo_session_nr_files(session);
 
@@ -604,7 +681,7 @@ static const struct file_operations luo_session_fops = {
  * failure of the copy leaves no file to take back.
  */
 static struct file *luo_session_open(struct luo_ucmd *ucmd,
-				     struct luo_session *session, s32 *fdp)
+				     struct liveupdate_session *session, s32 *fdp)
 {
 	/* The link name "[luo_session] NAME" is ABI: userspace parses it. */
 	char name[sizeof("[luo_session] ") + LIVEUPDATE_SESSION_NAME_LENGTH];
@@ -632,9 +709,9 @@ err_put_fd:
 }
 
 /* The locked first half of CREATE_SESSION: a new session takes its name. */
-static struct luo_session *luo_session_reserve(const u8 *name)
+static struct liveupdate_session *luo_session_reserve(const u8 *name)
 {
-	struct luo_session *session;
+	struct liveupdate_session *session;
 	int err;
 
 	err = luo_state_enter();
@@ -659,7 +736,7 @@ out:
 }
 
 /* The locked second half: the session joins the set the live update sees. */
-static int luo_session_commit(struct luo_session *session)
+static int luo_session_commit(struct liveupdate_session *session)
 {
 	int err;
 
@@ -679,7 +756,7 @@ static int luo_session_commit(struct luo_session *session)
 static int luo_session_do_create(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_ioctl_create_session *arg = ucmd->cmd;
-	struct luo_session *session;
+	struct liveupdate_session *session;
 	struct file *file;
 	int err;
 
@@ -731,9 +808,9 @@ static int luo_session_create(struct luo_ucmd *ucmd)
  * other retrieve takes it. Files whose handler came late are bound where
  * they are used: at their RETRIEVE_FD, or at the finish.
  */
-static struct luo_session *luo_session_claim(const u8 *name)
+static struct liveupdate_session *luo_session_claim(const u8 *name)
 {
-	struct luo_session *session;
+	struct liveupdate_session *session;
 	int err;
 
 	err = luo_state_enter();
@@ -763,7 +840,7 @@ static struct luo_session *luo_session_claim(const u8 *name)
 static int luo_session_do_retrieve(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_ioctl_retrieve_session *arg = ucmd->cmd;
-	struct luo_session *session;
+	struct liveupdate_session *session;
 	struct file *file;
 
 	if (!luo_session_name_valid(arg->name))
@@ -806,7 +883,7 @@ static int luo_session_retrieve(struct luo_ucmd *ucmd)
 	return err;
 }
 
-static struct luo_session *luo_ucmd_session(struct luo_ucmd *ucmd)
+static struct liveupdate_session *luo_ucmd_session(struct luo_ucmd *ucmd)
 {
 	return ucmd->file->private_data;
 }
@@ -826,7 +903,7 @@ static struct luo_session *luo_ucmd_session(struct luo_ucmd *ucmd)
 static int luo_session_preserve_fd(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_session_preserve_fd *arg = ucmd->cmd;
-	struct luo_session *session = luo_ucmd_session(ucmd);
+	struct liveupdate_session *session = luo_ucmd_session(ucmd);
 	struct luo_file_set *fs;
 	int err;
 
@@ -857,7 +934,7 @@ static int luo_session_preserve_fd(struct luo_ucmd *ucmd)
 static int luo_session_retrieve_fd(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_session_retrieve_fd *arg = ucmd->cmd;
-	struct luo_session *session = luo_ucmd_session(ucmd);
+	struct liveupdate_session *session = luo_ucmd_session(ucmd);
 	struct luo_file_set *fs = luo_session_files(session);
 	struct file *file;
 	int fd, err;
@@ -910,7 +987,7 @@ err_put_fd:
 static int luo_session_finish(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_session_finish *arg = ucmd->cmd;
-	struct luo_session *session = luo_ucmd_session(ucmd);
+	struct liveupdate_session *session = luo_ucmd_session(ucmd);
 	int err;
 
 	err = luo_state_enter();
@@ -934,7 +1011,7 @@ static int luo_session_finish(struct luo_ucmd *ucmd)
 static int luo_session_get_name(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_session_get_name *arg = ucmd->cmd;
-	struct luo_session *session = luo_ucmd_session(ucmd);
+	struct liveupdate_session *session = luo_ucmd_session(ucmd);
 	int err;
 
 	err = luo_frozen_errno(0);
@@ -1068,19 +1145,19 @@ long luo_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
 }
 
 /*
- * Unfreeze the outgoing sessions before @last, in list order.
+ * Unfreeze the outgoing sessions before @last (all of them if NULL), in
+ * reverse order: the undoing of a freeze mirrors it.
  * Context: luo_outgoing.lock held.
  */
-static void __luo_session_unfreeze_until(struct luo_session *last)
+static void __luo_session_unfreeze_until(struct liveupdate_session *last)
 {
-	struct luo_session *session;
+	struct liveupdate_session *session;
+	struct luo_file_set *fs;
 
 	lockdep_assert_held(&luo_outgoing.lock);
-	list_for_each_entry(session, &luo_outgoing.list, list) {
-		struct luo_file_set *fs = luo_session_files(session);
-
-		if (session == last)
-			break;
+	session = list_prepare_entry(last, &luo_outgoing.list, list);
+	list_for_each_entry_continue_reverse(session, &luo_outgoing.list, list) {
+		fs = luo_session_files(session);
 		if (!fs)
 			continue;
 		guard(mutex)(&fs->lock);
@@ -1104,7 +1181,7 @@ int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files,
 			  s64 *freeze_ns)
 {
 	ktime_t start = ktime_get();
-	struct luo_session *session;
+	struct liveupdate_session *session;
 	struct kho_block_set_it it;
 	struct luo_session_ser *ser;
 	struct luo_file_set *fs;
@@ -1187,7 +1264,7 @@ bool luo_session_frozen(void)
  */
 int luo_session_check_claimed(void)
 {
-	struct luo_session *session;
+	struct liveupdate_session *session;
 	long n = 0;
 
 	lockdep_assert_held_write(&luo_state_rwsem);
@@ -1207,7 +1284,7 @@ int luo_session_check_claimed(void)
  * struct luo_session_iter - A reader of the debugfs list of sessions.
  * @set:  The set of the session where the next read resumes.
  * @name: Its name.
- * @seq:  Its &luo_session.seq.
+ * @seq:  Its &liveupdate_session.seq.
  * @pos:  Its position in the file.
  *
  * The list is read a buffer at a time, and each read resumes at the
@@ -1225,12 +1302,12 @@ struct luo_session_iter {
 };
 
 /* @session, or the first session of the next set; NULL at the end. */
-static struct luo_session *luo_session_iter_here(struct luo_session_iter *it,
-						 struct list_head *node)
+static struct liveupdate_session *
+luo_session_iter_here(struct luo_session_iter *it, struct list_head *node)
 {
 	lockdep_assert_held(&it->set->lock);
 	if (node != &it->set->list)
-		return list_entry(node, struct luo_session, list);
+		return list_entry(node, struct liveupdate_session, list);
 	if (it->set != &luo_outgoing)
 		return NULL;
 	mutex_unlock(&it->set->lock);
@@ -1241,7 +1318,7 @@ static struct luo_session *luo_session_iter_here(struct luo_session_iter *it,
 
 /* Remember @session as the place to resume; NULL at the end. */
 static void *luo_session_iter_at(struct luo_session_iter *it,
-				 struct luo_session *session, loff_t pos)
+				 struct liveupdate_session *session, loff_t pos)
 {
 	if (!session)
 		return NULL;
@@ -1254,7 +1331,7 @@ static void *luo_session_iter_at(struct luo_session_iter *it,
 static void *luo_session_seq_start(struct seq_file *m, loff_t *pos)
 {
 	struct luo_session_iter *it = m->private;
-	struct luo_session *session;
+	struct liveupdate_session *session;
 
 	if (!*pos) {
 		it->set = &luo_outgoing;
@@ -1280,7 +1357,7 @@ static void *luo_session_seq_start(struct seq_file *m, loff_t *pos)
 static void *luo_session_seq_next(struct seq_file *m, void *v, loff_t *pos)
 {
 	struct luo_session_iter *it = m->private;
-	struct luo_session *session = v;
+	struct liveupdate_session *session = v;
 
 	++*pos;
 	session = luo_session_iter_here(it, session->list.next);
@@ -1297,7 +1374,7 @@ static void luo_session_seq_stop(struct seq_file *m, void *v)
 /* One session and its files; the format is in the userspace-api page. */
 static int luo_session_seq_show(struct seq_file *m, void *v)
 {
-	struct luo_session *session = v;
+	struct liveupdate_session *session = v;
 	struct luo_session_iter *it = m->private;
 	struct luo_file_set *fs = luo_session_files(session);
 
@@ -1350,7 +1427,7 @@ struct luo_session_build {
  * Rebuild the files of an incoming session. Malformed files refuse the
  * session alone: it stays, marked broken.
  */
-static int luo_session_deserialize_files(struct luo_session *session,
+static int luo_session_deserialize_files(struct liveupdate_session *session,
 					 struct luo_ser_reader *r,
 					 const struct luo_file_set_ser *ser)
 {
@@ -1389,7 +1466,7 @@ static int luo_session_deserialize_one(const void *entry, void *arg)
 {
 	const struct luo_session_ser *ser = entry;
 	struct luo_session_build *build = arg;
-	struct luo_session *session;
+	struct liveupdate_session *session;
 	int err;
 
 	if (!luo_session_name_valid(ser->name)) {
@@ -1422,7 +1499,7 @@ static int luo_session_deserialize_one(const void *entry, void *arg)
  */
 static void __luo_session_discard_incoming(void)
 {
-	struct luo_session *session, *tmp;
+	struct liveupdate_session *session, *tmp;
 
 	lockdep_assert_held(&luo_incoming.lock);
 	list_for_each_entry_safe(session, tmp, &luo_incoming.list, list) {
