@@ -10,6 +10,7 @@
 #define _LUO_FILE_KUNIT_H
 
 #include <kunit/test.h>
+#include <linux/anon_inodes.h>
 #include <linux/kho/abi/memfd.h>
 
 #include "luo_test_mem.h"
@@ -25,7 +26,7 @@ static int luo_test_files(struct luo_test_mem *mem, u64 files, u64 count)
 	struct luo_file_set fs;
 	int err;
 
-	luo_file_set_init(&fs);
+	luo_file_set_init(&fs, NULL);
 	mutex_lock(&fs.lock);
 	err = luo_file_deserialize(&fs, &mem->r, &ser);
 	luo_ser_unclaim_all(&mem->r);
@@ -85,7 +86,7 @@ static void luo_test_file_give_up(struct kunit *test)
 	memset(f[1].compatible, 'm', sizeof(f[1].compatible));
 	f[0].token = 1;
 	f[1].token = 2;
-	luo_file_set_init(&fs);
+	luo_file_set_init(&fs, NULL);
 	mutex_lock(&fs.lock);
 	KUNIT_ASSERT_EQ(test, luo_file_deserialize(&fs, &mem->r, &ser), 0);
 	luo_ser_unclaim_all(&mem->r);
@@ -164,10 +165,199 @@ static void luo_test_flb_refcounts(struct kunit *test)
 	liveupdate_unregister_flb(&luo_test_fh[0], &luo_test_flbs[0]);
 }
 
+/*
+ * Files that depend on each other. The "dep" handler writes each call to
+ * luo_test_log as a letter and the file's token: F freeze, Z unfreeze,
+ * U unpreserve, R retrieve, C can_finish, X finish. A file's handle is its
+ * token, with the token of the file it depends on (0: none) above bit 8;
+ * its retrieve retrieves that file first, as a handler does through
+ * liveupdate_get_file_incoming().
+ */
+static char luo_test_log[128];
+static u64 luo_test_fail_freeze;
+static struct luo_file_set *luo_test_dep_fs;
+
+static void luo_test_note(char op, struct liveupdate_file_op_args *args)
+{
+	size_t len = strlen(luo_test_log);
+
+	snprintf(luo_test_log + len, sizeof(luo_test_log) - len, "%s%c%llu",
+		 len ? " " : "", op, args->serialized_data & 0xff);
+}
+
+static int luo_test_dep_freeze(struct liveupdate_file_op_args *args)
+{
+	luo_test_note('F', args);
+	return (args->serialized_data & 0xff) == luo_test_fail_freeze ? -EBUSY : 0;
+}
+
+static void luo_test_dep_unfreeze(struct liveupdate_file_op_args *args)
+{
+	luo_test_note('Z', args);
+}
+
+static void luo_test_dep_unpreserve(struct liveupdate_file_op_args *args)
+{
+	luo_test_note('U', args);
+}
+
+static const struct file_operations luo_test_dep_fops = {
+	.owner = THIS_MODULE,
+};
+
+static int luo_test_dep_retrieve(struct liveupdate_file_op_args *args)
+{
+	u64 parent = args->serialized_data >> 8;
+	struct file *file;
+	int err;
+
+	luo_test_note('R', args);
+	if (parent) {
+		err = luo_file_retrieve(luo_test_dep_fs, parent, &file, "kunit");
+		if (err)
+			return err;
+		fput(file);
+	}
+	file = anon_inode_getfile("[luo-kunit]", &luo_test_dep_fops, NULL,
+				  O_RDONLY);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	args->file = file;
+	return 0;
+}
+
+static bool luo_test_dep_can_finish(struct liveupdate_file_op_args *args)
+{
+	luo_test_note('C', args);
+	return true;
+}
+
+static void luo_test_dep_finish(struct liveupdate_file_op_args *args)
+{
+	luo_test_note('X', args);
+}
+
+static const struct liveupdate_file_ops luo_test_dep_ops = {
+	.can_preserve	= luo_test_can_preserve,
+	.preserve	= luo_test_file_preserve,
+	.unpreserve	= luo_test_dep_unpreserve,
+	.freeze		= luo_test_dep_freeze,
+	.unfreeze	= luo_test_dep_unfreeze,
+	.retrieve	= luo_test_dep_retrieve,
+	.can_finish	= luo_test_dep_can_finish,
+	.finish		= luo_test_dep_finish,
+};
+
+static struct liveupdate_file_handler luo_test_dep_fh = {
+	.ops = &luo_test_dep_ops, .compatible = "luo-kunit-dep",
+};
+
+/* Add file @token, depending on @parent: preserved (@outgoing) or handed over. */
+static struct luo_file *luo_test_dep_add(struct kunit *test,
+					 struct luo_file_set *fs, u64 token,
+					 u64 parent, bool outgoing)
+{
+	/* Not a KUnit allocation: __luo_file_free() frees it. */
+	struct luo_file *lf = kzalloc_obj(*lf);
+
+	KUNIT_ASSERT_NOT_NULL(test, lf);
+	lf->fh = &luo_test_dep_fh;
+	lf->token = token;
+	lf->serialized_data = parent << 8 | token;
+	if (outgoing) {
+		lf->file = anon_inode_getfile("[luo-kunit]", &luo_test_dep_fops,
+					      NULL, O_RDONLY);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(lf->file));
+	}
+	KUNIT_ASSERT_EQ(test, xa_insert(&fs->tokens, token, lf, GFP_KERNEL), 0);
+	list_add_tail(&lf->list, &fs->files);
+	fs->count++;
+	return lf;
+}
+
+/*
+ * An outgoing set of 1, 2 and 3 (2 and 3 depend on 1): tokens are found by
+ * file, freeze runs in preservation order and a failed freeze unfreezes in
+ * reverse, as do a cancelled live update and unpreserve.
+ */
+static void luo_test_file_order_out(struct kunit *test)
+{
+	struct luo_file *lf2;
+	struct luo_file_set fs;
+	u64 token = 0;
+
+	luo_file_set_init(&fs, NULL);
+	mutex_lock(&fs.lock);
+	luo_test_dep_add(test, &fs, 1, 0, true);
+	lf2 = luo_test_dep_add(test, &fs, 2, 1, true);
+	luo_test_dep_add(test, &fs, 3, 1, true);
+
+	KUNIT_EXPECT_EQ(test, luo_file_token(&fs, lf2->file, &token), 0);
+	KUNIT_EXPECT_EQ(test, token, 2);
+	KUNIT_EXPECT_EQ(test, luo_file_token(&fs, lf2->file, NULL), 0);
+	KUNIT_EXPECT_EQ(test, luo_file_token(&fs, NULL, &token), -ENOENT);
+
+	luo_test_log[0] = '\0';
+	luo_test_fail_freeze = 3;
+	KUNIT_EXPECT_EQ(test, luo_file_freeze_all(&fs), -EBUSY);
+	KUNIT_EXPECT_STREQ(test, luo_test_log, "F1 F2 F3 Z2 Z1");
+
+	luo_test_log[0] = '\0';
+	luo_test_fail_freeze = 0;
+	KUNIT_EXPECT_EQ(test, luo_file_freeze_all(&fs), 0);
+	luo_file_unfreeze_all(&fs);
+	KUNIT_EXPECT_STREQ(test, luo_test_log, "F1 F2 F3 Z3 Z2 Z1");
+
+	luo_test_log[0] = '\0';
+	luo_file_unpreserve_all(&fs);
+	KUNIT_EXPECT_STREQ(test, luo_test_log, "U3 U2 U1");
+	KUNIT_EXPECT_EQ(test, luo_file_set_count(&fs), 0);
+	mutex_unlock(&fs.lock);
+	luo_file_set_destroy(&fs);
+}
+
+/*
+ * A handed-over set of 1, 2 (depends on 1), 4 and 5 (depend on each
+ * other): retrieving 2 retrieves 1 once; the cycle fails with -EDEADLK,
+ * remembered; every can_finish is asked, then finish runs in reverse.
+ */
+static void luo_test_file_order_in(struct kunit *test)
+{
+	struct file *f1, *f2;
+	struct luo_file_set fs;
+
+	luo_file_set_init(&fs, NULL);
+	luo_test_dep_fs = &fs;
+	mutex_lock(&fs.lock);
+	luo_test_dep_add(test, &fs, 1, 0, false);
+	luo_test_dep_add(test, &fs, 2, 1, false);
+	luo_test_dep_add(test, &fs, 4, 5, false);
+	luo_test_dep_add(test, &fs, 5, 4, false);
+
+	luo_test_log[0] = '\0';
+	KUNIT_ASSERT_EQ(test, luo_file_retrieve(&fs, 2, &f2, "kunit"), 0);
+	KUNIT_ASSERT_EQ(test, luo_file_retrieve(&fs, 1, &f1, "kunit"), 0);
+	KUNIT_EXPECT_EQ(test, luo_file_retrieve(&fs, 4, &f1, "kunit"), -EDEADLK);
+	KUNIT_EXPECT_EQ(test, luo_file_retrieve(&fs, 5, &f1, "kunit"), -EDEADLK);
+	KUNIT_EXPECT_STREQ(test, luo_test_log, "R2 R1 R4 R5");
+	fput(f1);
+	fput(f2);
+
+	luo_test_log[0] = '\0';
+	KUNIT_EXPECT_EQ(test, luo_file_finish_all(&fs, "kunit"), 0);
+	KUNIT_EXPECT_STREQ(test, luo_test_log, "C1 C2 C4 C5 X5 X4 X2 X1");
+	KUNIT_EXPECT_EQ(test, luo_file_set_count(&fs), 0);
+	mutex_unlock(&fs.lock);
+	luo_file_set_destroy(&fs);
+	luo_test_dep_fs = NULL;
+}
+
 static struct kunit_case luo_file_test_cases[] = {
 	KUNIT_CASE(luo_test_file_set_bad),
 	KUNIT_CASE(luo_test_file_give_up),
 	KUNIT_CASE(luo_test_flb_refcounts),
+	KUNIT_CASE(luo_test_file_order_out),
+	KUNIT_CASE(luo_test_file_order_in),
 	{}
 };
 

@@ -13,6 +13,7 @@
 
 #include <linux/anon_inodes.h>
 #include <linux/err.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -21,9 +22,10 @@
 
 #include "luo_test_ftype.h"
 
-/* What one open file holds. */
+/* What one open file holds: a value, and the file it depends on. */
 struct luo_test_ftype_file {
 	u64 value;
+	struct file *link;
 };
 
 static ssize_t luo_test_ftype_read(struct file *file, char __user *buf,
@@ -64,8 +66,53 @@ static int luo_test_ftype_open(struct inode *inode, struct file *file)
 
 static int luo_test_ftype_release(struct inode *inode, struct file *file)
 {
-	kfree(file->private_data);
+	struct luo_test_ftype_file *tf = file->private_data;
+
+	if (tf->link)
+		fput(tf->link);
+	kfree(tf);
 	return 0;
+}
+
+static const struct file_operations luo_test_ftype_fops;
+
+/* Make @file depend on the file of @fd, once. */
+static long luo_test_ftype_set_link(struct file *file, int fd)
+{
+	struct luo_test_ftype_file *tf = file->private_data;
+	struct file *link = fget(fd);
+
+	if (!link)
+		return -EBADF;
+	if (link->f_op != &luo_test_ftype_fops || link == file) {
+		fput(link);
+		return -EINVAL;
+	}
+	if (cmpxchg(&tf->link, NULL, link)) {
+		fput(link);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static long luo_test_ftype_ioctl(struct file *file, unsigned int cmd,
+				 unsigned long arg)
+{
+	struct luo_test_ftype_file *tf = file->private_data;
+	struct file *link = READ_ONCE(tf->link);
+	u64 value;
+
+	switch (cmd) {
+	case LUO_TEST_FTYPE_LINK:
+		return luo_test_ftype_set_link(file, (int)arg);
+	case LUO_TEST_FTYPE_LINK_VALUE:
+		if (!link)
+			return -ENOENT;
+		value = luo_test_ftype_value(link);
+		return copy_to_user((void __user *)arg, &value, sizeof(value)) ?
+		       -EFAULT : 0;
+	}
+	return -ENOTTY;
 }
 
 static const struct file_operations luo_test_ftype_fops = {
@@ -74,6 +121,7 @@ static const struct file_operations luo_test_ftype_fops = {
 	.release	= luo_test_ftype_release,
 	.read		= luo_test_ftype_read,
 	.write		= luo_test_ftype_write,
+	.unlocked_ioctl	= luo_test_ftype_ioctl,
 };
 
 /**
@@ -124,6 +172,43 @@ struct file *luo_test_ftype_new_file(u64 value)
 	return file;
 }
 EXPORT_SYMBOL_GPL(luo_test_ftype_new_file);
+
+/**
+ * luo_test_ftype_link - The file @file depends on.
+ * @file: A file for which luo_test_ftype_is_file() is true.
+ *
+ * Return: the file, without a reference of the caller's; or NULL.
+ */
+struct file *luo_test_ftype_link(struct file *file)
+{
+	struct luo_test_ftype_file *tf = file->private_data;
+
+	return READ_ONCE(tf->link);
+}
+EXPORT_SYMBOL_GPL(luo_test_ftype_link);
+
+/**
+ * luo_test_ftype_new_linked - Make a file that holds @value and depends on @link.
+ * @value: Its value.
+ * @link:  The file it depends on; the new file takes over the caller's
+ *         reference, also on failure.
+ *
+ * Return: the file, or an ERR_PTR().
+ */
+struct file *luo_test_ftype_new_linked(u64 value, struct file *link)
+{
+	struct file *file = luo_test_ftype_new_file(value);
+	struct luo_test_ftype_file *tf;
+
+	if (IS_ERR(file)) {
+		fput(link);
+		return file;
+	}
+	tf = file->private_data;
+	tf->link = link;
+	return file;
+}
+EXPORT_SYMBOL_GPL(luo_test_ftype_new_linked);
 
 static struct miscdevice luo_test_ftype_dev = {
 	.minor	= MISC_DYNAMIC_MINOR,
