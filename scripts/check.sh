@@ -87,7 +87,7 @@ result $? "kunit: kunit.py parse verdict"
 # One suite per file under test (kernel/liveupdate/tests/), each with its
 # number of cases pinned: a suite that loses a case fails (a new case needs
 # its number raised here).
-tally < <(kunit_results "$W/kunit.txt" liveupdate_ser=4 liveupdate_session=1 liveupdate_file=5 liveupdate_flb=3)
+tally < <(kunit_results "$W/kunit.txt" liveupdate_ser=4 liveupdate_session=2 liveupdate_file=5 liveupdate_flb=3)
 
 phase "uAPI selftests"
 "$ROOT/scripts/qemu-run.sh" "$K_OURS" "$W/initramfs.cpio" "$W/selftests.log" 1200 "luotest=selftests"

@@ -27,11 +27,14 @@
  *
  * The two sets are separate name spaces. In each, a session is found by
  * name in a hash table, so creating, retrieving and deleting a session
- * cost the same with ten sessions or a hundred thousand. The outgoing set
- * keeps the block chain it serializes into sized to its sessions, and each
- * outgoing session does the same for its files: the live update itself
- * allocates nothing, and walks every session and file twice (once to
- * freeze them all, once to write them out).
+ * cost the same with ten sessions or a hundred thousand. Each outgoing
+ * session keeps the block chain its files serialize into sized to its
+ * files. The chain of the sessions themselves is sized when the live
+ * update starts, so that a session costs no handover memory before: that
+ * is the one allocation of the live update, which is refused with -ENOMEM
+ * if it fails, before anything is frozen. The live update walks every
+ * session and file twice (once to freeze them all, once to write them
+ * out).
  *
  * One caller never waits on another's copy to userspace or on a handler
  * of another session: the locks of a set of sessions are held only to look
@@ -74,7 +77,8 @@
  * @table:    The sessions by name.
  * @list:     The sessions in the order they were created or handed over.
  * @count:    Number of sessions.
- * @blocks:   Outgoing: the chain the sessions are serialized into.
+ * @blocks:   Outgoing: the chain the sessions are serialized into, sized
+ *            when a live update starts (luo_session_serialize()).
  * @next_seq: The @seq of the next session added to @list.
  * @incoming: Whether this is the set of incoming sessions.
  */
@@ -109,6 +113,9 @@ struct luo_session_set {
  *                         when the fd is closed.
  * @LUO_SESSION_BROKEN:    Incoming, its files were malformed in the
  *                         handover: refused at retrieve, for good.
+ *
+ * The outgoing states come first: a session is incoming from
+ * %LUO_SESSION_WAITING on.
  */
 enum luo_session_state {
 	LUO_SESSION_CREATING,
@@ -124,9 +131,10 @@ enum luo_session_state {
  * @name:  Its name, NUL-padded: the hash key.
  * @node:  In its set's table.
  * @list:  In its set's list (not while %LUO_SESSION_CREATING).
- * @set:   The set it belongs to.
- * @state: See &enum luo_session_state; under @set->lock.
- * @seq:   Its place in @set->list: increasing along the list.
+ * @state: See &enum luo_session_state; under its set's lock.
+ * @incoming: Whether it is incoming, which says its set (see
+ *         luo_session_set()); never changes.
+ * @seq:   Its place in its set's list: increasing along the list.
  * @files: Its files, under their own lock (@files->lock); NULL until it
  *         has one (see luo_session_files()).
  */
@@ -134,8 +142,8 @@ struct liveupdate_session {
 	char name[LIVEUPDATE_SESSION_NAME_LENGTH];
 	struct rhash_head node;
 	struct list_head list;
-	struct luo_session_set *set;
 	enum luo_session_state state;
+	bool incoming;
 	u64 seq;
 	struct luo_file_set *files;
 };
@@ -165,6 +173,18 @@ static struct luo_session_set luo_incoming = {
 	.list		= LIST_HEAD_INIT(luo_incoming.list),
 	.incoming	= true,
 };
+
+/* The set session @s belongs to. */
+static struct luo_session_set *luo_session_set(struct liveupdate_session *s)
+{
+	return s->incoming ? &luo_incoming : &luo_outgoing;
+}
+
+/*
+ * Sessions come from a cache of their own: at 112 bytes, one from kmalloc
+ * would take 128, and a large handover holds a hundred thousand.
+ */
+static struct kmem_cache *luo_session_cache;
 
 /*
  * The phases of the live update in this kernel, for the log and debugfs:
@@ -216,12 +236,22 @@ int luo_session_init(void)
 {
 	int err;
 
+	luo_session_cache = KMEM_CACHE(liveupdate_session, 0);
+	if (!luo_session_cache)
+		return -ENOMEM;
 	err = rhashtable_init(&luo_outgoing.table, &luo_session_params);
 	if (err)
-		return err;
+		goto err_cache;
 	err = rhashtable_init(&luo_incoming.table, &luo_session_params);
 	if (err)
-		rhashtable_destroy(&luo_outgoing.table);
+		goto err_outgoing;
+	return 0;
+
+err_outgoing:
+	rhashtable_destroy(&luo_outgoing.table);
+err_cache:
+	kmem_cache_destroy(luo_session_cache);
+	luo_session_cache = NULL;
 	return err;
 }
 
@@ -246,20 +276,22 @@ static const char *luo_trace_name(const u8 *name)
 static struct liveupdate_session *
 luo_session_alloc(const char *name, enum luo_session_state state)
 {
-	struct liveupdate_session *session = kzalloc_obj(*session);
+	struct liveupdate_session *session;
 
+	session = kmem_cache_zalloc(luo_session_cache, GFP_KERNEL);
 	if (!session)
 		return NULL;
 	strscpy_pad(session->name, name);
 	INIT_LIST_HEAD(&session->list);
 	session->state = state;
+	session->incoming = state >= LUO_SESSION_WAITING;
 	return session;
 }
 
 static void luo_session_free(struct liveupdate_session *session)
 {
 	luo_file_set_free(session->files);
-	kfree(session);
+	kmem_cache_free(luo_session_cache, session);
 }
 
 /*
@@ -339,7 +371,7 @@ int liveupdate_get_token_outgoing(struct liveupdate_session *s,
 	if (!s || !file)
 		return -EINVAL;
 	fs = luo_session_files(s);
-	if (!fs || s->set->incoming)
+	if (!fs || s->incoming)
 		return -ENOENT;
 	return luo_file_token(fs, file, tokenp);
 }
@@ -373,7 +405,7 @@ int liveupdate_get_file_incoming(struct liveupdate_session *s, u64 token,
 	if (!s || !filep)
 		return -EINVAL;
 	fs = luo_session_files(s);
-	if (!fs || !s->set->incoming)
+	if (!fs || !s->incoming)
 		return -ENOENT;
 	return luo_file_retrieve(fs, token, filep, s->name);
 }
@@ -421,7 +453,6 @@ static int __luo_session_reserve(struct luo_session_set *set,
 				 struct liveupdate_session *session)
 {
 	lockdep_assert_held(&set->lock);
-	session->set = set;
 	return rhashtable_lookup_insert_fast(&set->table, &session->node,
 					     luo_session_params);
 }
@@ -432,46 +463,37 @@ static int __luo_session_reserve(struct luo_session_set *set,
  */
 static void __luo_session_unreserve(struct liveupdate_session *session)
 {
-	lockdep_assert_held(&session->set->lock);
-	rhashtable_remove_fast(&session->set->table, &session->node,
+	lockdep_assert_held(&luo_session_set(session)->lock);
+	rhashtable_remove_fast(&luo_session_set(session)->table, &session->node,
 			       luo_session_params);
 }
 
 /*
- * Put a reserved session in its set's list; an outgoing set grows first.
+ * Put a reserved session in its set's list.
  * Context: @set->lock held.
  */
-static int __luo_session_link(struct liveupdate_session *session)
+static void __luo_session_link(struct liveupdate_session *session)
 {
-	struct luo_session_set *set = session->set;
-	int err;
+	struct luo_session_set *set = luo_session_set(session);
 
 	lockdep_assert_held(&set->lock);
-	if (!set->incoming) {
-		err = kho_block_set_grow(&set->blocks, set->count + 1);
-		if (err)
-			return err;
-	}
 	list_add_tail(&session->list, &set->list);
 	session->seq = set->next_seq++;
 	set->count++;
-	return 0;
 }
 
 /*
- * Take a listed session out of its set: table, list and chain.
+ * Take a listed session out of its set: table and list.
  * Context: @set->lock held.
  */
 static void __luo_session_remove(struct liveupdate_session *session)
 {
-	struct luo_session_set *set = session->set;
+	struct luo_session_set *set = luo_session_set(session);
 
 	lockdep_assert_held(&set->lock);
 	__luo_session_unreserve(session);
 	list_del_init(&session->list);
 	set->count--;
-	if (!set->incoming)
-		kho_block_set_shrink(&set->blocks, set->count);
 }
 
 /*
@@ -491,14 +513,14 @@ __luo_session_find(struct luo_session_set *set, const u8 *name)
 static enum luo_session_state
 luo_session_read_state(struct liveupdate_session *session)
 {
-	guard(mutex)(&session->set->lock);
+	guard(mutex)(&luo_session_set(session)->lock);
 	return session->state;
 }
 
 static void luo_session_set_state(struct liveupdate_session *session,
 				  enum luo_session_state state)
 {
-	guard(mutex)(&session->set->lock);
+	guard(mutex)(&luo_session_set(session)->lock);
 	session->state = state;
 }
 
@@ -621,7 +643,7 @@ static int luo_session_release(struct inode *inode, struct file *file)
 	if (luo_frozen && luo_session_read_state(session) != LUO_SESSION_CREATING)
 		return 0;
 	trace_liveupdate_session_close(session->name, 0);
-	if (session->set->incoming)
+	if (session->incoming)
 		luo_session_close_incoming(session);
 	else
 		luo_session_destroy(session);
@@ -633,7 +655,7 @@ static long luo_session_ioctl(struct file *file, unsigned int cmd,
 {
 	struct liveupdate_session *session = file->private_data;
 
-	return luo_ioctl(file, cmd, arg, session->set->incoming ?
+	return luo_ioctl(file, cmd, arg, session->incoming ?
 			 LUO_FD_INCOMING : LUO_FD_OUTGOING);
 }
 
@@ -662,7 +684,7 @@ static void luo_session_show_fdinfo(struct seq_file *m, struct file *file)
 
 	seq_printf(m, "name:\t%s\n", session->name);
 	seq_printf(m, "direction:\t%s\n",
-		   session->set->incoming ? "incoming" : "outgoing");
+		   session->incoming ? "incoming" : "outgoing");
 	seq_printf(m, "state:\t%s\n", luo_session_state_names[state]);
 	seq_printf(m, "files:\t%ld\n", files);
 }
@@ -744,12 +766,11 @@ static int luo_session_commit(struct liveupdate_session *session)
 	if (err)
 		return err;
 	scoped_guard(mutex, &luo_outgoing.lock) {
-		err = __luo_session_link(session);
-		if (!err)
-			session->state = LUO_SESSION_OUTGOING;
+		__luo_session_link(session);
+		session->state = LUO_SESSION_OUTGOING;
 	}
 	luo_state_exit();
-	return err;
+	return 0;
 }
 
 /* CREATE_SESSION itself; see luo_session_create(). */
@@ -1174,7 +1195,8 @@ static void __luo_session_unfreeze_until(struct liveupdate_session *last)
  *               failed, unfreezing them) took.
  *
  * Context: luo_state_rwsem held for write (liveupdate_reboot()).
- * Return: 0, or the errno of a freeze that failed, in which case every
+ * Return: 0; -ENOMEM without memory for the session chain (nothing is
+ * frozen); or the errno of a freeze that failed, in which case every
  * session is unfrozen again.
  */
 int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files,
@@ -1190,6 +1212,21 @@ int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files,
 	lockdep_assert_held_write(&luo_state_rwsem);
 	guard(mutex)(&luo_outgoing.lock);
 
+	/*
+	 * The session chain is sized now rather than as sessions come and
+	 * go, so that a session costs no handover memory until a live
+	 * update starts (each entry is as large as a session). Without the
+	 * memory the live update is refused before anything is frozen.
+	 */
+	kho_block_set_shrink(&luo_outgoing.blocks, luo_outgoing.count);
+	err = kho_block_set_grow(&luo_outgoing.blocks, luo_outgoing.count);
+	if (err) {
+		pr_err("no memory to hand over %ld sessions: %pe\n",
+		       luo_outgoing.count, ERR_PTR(err));
+		*freeze_ns = 0;
+		return err;
+	}
+
 	list_for_each_entry(session, &luo_outgoing.list, list) {
 		fs = luo_session_files(session);
 		if (!fs)
@@ -1200,6 +1237,7 @@ int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files,
 			pr_err("session '%s': a file cannot freeze: %pe\n",
 			       session->name, ERR_PTR(err));
 			__luo_session_unfreeze_until(session);
+			kho_block_set_shrink(&luo_outgoing.blocks, 0);
 			*freeze_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
 			return err;
 		}
@@ -1237,6 +1275,7 @@ void luo_session_unfreeze(void)
 	lockdep_assert_held_write(&luo_state_rwsem);
 	guard(mutex)(&luo_outgoing.lock);
 	__luo_session_unfreeze_until(NULL);
+	kho_block_set_shrink(&luo_outgoing.blocks, 0);
 	luo_frozen = false;
 }
 
@@ -1380,13 +1419,13 @@ static int luo_session_seq_show(struct seq_file *m, void *v)
 
 	lockdep_assert_held(&it->set->lock);
 	seq_printf(m, "session %s %s %ld ",
-		   session->set->incoming ? "incoming" : "outgoing",
+		   session->incoming ? "incoming" : "outgoing",
 		   luo_session_state_names[session->state],
 		   luo_session_nr_files(session));
 	seq_escape(m, session->name, " \t\n\\");
 	seq_putc(m, '\n');
 	if (fs)
-		luo_file_show(m, fs, session->set->incoming);
+		luo_file_show(m, fs, session->incoming);
 	return 0;
 }
 
@@ -1477,9 +1516,9 @@ static int luo_session_deserialize_one(const void *entry, void *arg)
 	session = luo_session_alloc(ser->name, LUO_SESSION_WAITING);
 	if (!session)
 		return -ENOMEM;
-	/* Linking an incoming session allocates nothing: it cannot fail. */
-	err = __luo_session_reserve(&luo_incoming, session) ?:
-	      __luo_session_link(session);
+	err = __luo_session_reserve(&luo_incoming, session);
+	if (!err)
+		__luo_session_link(session);
 	if (err) {
 		if (err == -EEXIST)
 			pr_err("session '%s' is handed over twice\n",

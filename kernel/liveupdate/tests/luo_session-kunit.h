@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * KUnit tests of sessions: name checks.
+ * KUnit tests of sessions: name checks, the lookups for dependent files.
  *
  * Included at the end of luo_session.c, so that it can test the file's static
  * functions too.
@@ -23,8 +23,64 @@ static void luo_test_names(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, luo_session_name_valid(name));
 }
 
+static const struct file_operations luo_test_session_fops = {
+	.owner = THIS_MODULE,
+};
+
+/*
+ * The lookups for files that depend on each other, on two sessions that
+ * are in no set's list: a session without files, a call of the other
+ * direction and a file that is not in the session are -ENOENT; a missing
+ * argument is -EINVAL.
+ */
+static void luo_test_lookups(struct kunit *test)
+{
+	struct liveupdate_session *out, *in;
+	struct luo_file_set *fs;
+	struct file *file, *got;
+	u64 token;
+
+	if (!liveupdate_enabled())
+		kunit_skip(test, "live update is off");
+	file = anon_inode_getfile("[luo-kunit]", &luo_test_session_fops, NULL,
+				  O_RDONLY);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	out = luo_session_alloc("kunit-out", LUO_SESSION_OUTGOING);
+	in = luo_session_alloc("kunit-in", LUO_SESSION_WAITING);
+	KUNIT_ASSERT_NOT_NULL(test, out);
+	KUNIT_ASSERT_NOT_NULL(test, in);
+
+	KUNIT_EXPECT_STREQ(test, liveupdate_session_name(out), "kunit-out");
+	KUNIT_EXPECT_EQ(test, liveupdate_get_token_outgoing(out, file, &token), -ENOENT);
+	KUNIT_EXPECT_EQ(test, liveupdate_get_file_incoming(in, 1, &got), -ENOENT);
+	KUNIT_EXPECT_EQ(test, liveupdate_get_token_outgoing(NULL, file, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, liveupdate_get_token_outgoing(out, NULL, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, liveupdate_get_file_incoming(NULL, 1, &got), -EINVAL);
+	KUNIT_EXPECT_EQ(test, liveupdate_get_file_incoming(in, 1, NULL), -EINVAL);
+
+	fs = luo_session_files_get(out);
+	KUNIT_ASSERT_NOT_NULL(test, fs);
+	KUNIT_EXPECT_PTR_EQ(test, luo_session_files_get(out), fs);
+	mutex_lock(&fs->lock);
+	KUNIT_EXPECT_EQ(test, liveupdate_get_token_outgoing(out, file, NULL), -ENOENT);
+	KUNIT_EXPECT_EQ(test, liveupdate_get_file_incoming(out, 1, &got), -ENOENT);
+	mutex_unlock(&fs->lock);
+
+	fs = luo_session_files_get(in);
+	KUNIT_ASSERT_NOT_NULL(test, fs);
+	mutex_lock(&fs->lock);
+	KUNIT_EXPECT_EQ(test, liveupdate_get_token_outgoing(in, file, NULL), -ENOENT);
+	KUNIT_EXPECT_EQ(test, liveupdate_get_file_incoming(in, 1, &got), -ENOENT);
+	mutex_unlock(&fs->lock);
+
+	luo_session_free(out);
+	luo_session_free(in);
+	fput(file);
+}
+
 static struct kunit_case luo_session_test_cases[] = {
 	KUNIT_CASE(luo_test_names),
+	KUNIT_CASE(luo_test_lookups),
 	{}
 };
 

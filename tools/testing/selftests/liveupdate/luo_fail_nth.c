@@ -870,14 +870,15 @@ static int reload_kexec(void)
 	return system(cmd) ? -EIO : 0;
 }
 
-
 /* LUO's own allocation sites the stage 1 sweeps must reach. */
 static const char *const create_sites[] = {
-	"luo_session_alloc", "luo_session_open", ">kho_block_add", NULL
+	"luo_session_alloc", "luo_session_open", NULL
 };
+
 static const char *const preserve_sites[] = {
 	"luo_file_preserve", "luo_file_preserve>kho_block_add", NULL
 };
+
 static int stage1(bool rebuild_only)
 {
 	struct sweep s_open = {
