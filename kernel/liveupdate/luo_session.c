@@ -181,12 +181,6 @@ static struct luo_session_set *luo_session_set(struct liveupdate_session *s)
 }
 
 /*
- * Sessions come from a cache of their own: at 112 bytes, one from kmalloc
- * would take 128, and a large handover holds a hundred thousand.
- */
-static struct kmem_cache *luo_session_cache;
-
-/*
  * The phases of the live update in this kernel, for the log and debugfs:
  * when (CLOCK_BOOTTIME) the first incoming session was retrieved, and the
  * last one finished (the end of the handover); 0 until then. Under
@@ -236,22 +230,12 @@ int luo_session_init(void)
 {
 	int err;
 
-	luo_session_cache = KMEM_CACHE(liveupdate_session, 0);
-	if (!luo_session_cache)
-		return -ENOMEM;
 	err = rhashtable_init(&luo_outgoing.table, &luo_session_params);
 	if (err)
-		goto err_cache;
+		return err;
 	err = rhashtable_init(&luo_incoming.table, &luo_session_params);
 	if (err)
-		goto err_outgoing;
-	return 0;
-
-err_outgoing:
-	rhashtable_destroy(&luo_outgoing.table);
-err_cache:
-	kmem_cache_destroy(luo_session_cache);
-	luo_session_cache = NULL;
+		rhashtable_destroy(&luo_outgoing.table);
 	return err;
 }
 
@@ -276,9 +260,8 @@ static const char *luo_trace_name(const u8 *name)
 static struct liveupdate_session *
 luo_session_alloc(const char *name, enum luo_session_state state)
 {
-	struct liveupdate_session *session;
+	struct liveupdate_session *session = kzalloc_obj(*session);
 
-	session = kmem_cache_zalloc(luo_session_cache, GFP_KERNEL);
 	if (!session)
 		return NULL;
 	strscpy_pad(session->name, name);
@@ -291,7 +274,7 @@ luo_session_alloc(const char *name, enum luo_session_state state)
 static void luo_session_free(struct liveupdate_session *session)
 {
 	luo_file_set_free(session->files);
-	kmem_cache_free(luo_session_cache, session);
+	kfree(session);
 }
 
 /*
