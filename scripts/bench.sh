@@ -10,12 +10,15 @@
 
 NS=${BENCH_NS:-"1000 4000 16000 64000"}
 RUNS=${BENCH_RUNS:-3}
+# configs/PROFILE.config: fast (no debug layer), or tracing (the same with
+# the tracepoints compiled in, off: what they cost when nobody traces).
+PROFILE=${BENCH_PROFILE:-fast}
 B=$OUT/bench
 mkdir -p "$B/logs"
 
-say "building both kernels without the debug layer"
-O_OURS=$("$ROOT/scripts/build-kernel.sh" ours fast)
-O_REF=$("$ROOT/scripts/build-kernel.sh" ref fast)
+say "building both kernels without the debug layer ($PROFILE)"
+O_OURS=$("$ROOT/scripts/build-kernel.sh" ours "$PROFILE")
+O_REF=$("$ROOT/scripts/build-kernel.sh" ref "$PROFILE")
 "$ROOT/scripts/build-tests.sh" "$O_OURS" "$B/bin" >"$B/build-tests.log" 2>&1 ||
 	{ tail -20 "$B/build-tests.log"; die "building the test programs failed"; }
 "$ROOT/scripts/mkinitramfs.sh" "$B/initramfs.cpio" "$B/bin" \
