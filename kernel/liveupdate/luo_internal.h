@@ -259,6 +259,13 @@ static inline void liveupdate_test_register(struct liveupdate_file_handler *fh)
 }
 #endif
 
+/* A file for the session tests (tests/luo_file-kunit.h), in KUnit only. */
+#ifdef CONFIG_LIVEUPDATE_KUNIT_TEST
+struct kunit;
+struct file *luo_test_file_add(struct kunit *test, struct luo_file_set *fs,
+			       u64 token, bool outgoing);
+#endif
+
 /* The corruption test hook (luo_corrupt.c), in test kernels only. */
 struct luo_ser;
 #ifdef CONFIG_LIVEUPDATE_CORRUPT_TEST

@@ -276,6 +276,17 @@ static struct luo_file *luo_test_dep_add(struct kunit *test,
 }
 
 /*
+ * For the session tests, which cannot reach a struct luo_file: add file
+ * @token of the dependency handler to @fs, preserved (@outgoing, its file
+ * returned) or handed over and not retrieved yet (NULL returned).
+ */
+struct file *luo_test_file_add(struct kunit *test, struct luo_file_set *fs,
+			       u64 token, bool outgoing)
+{
+	return luo_test_dep_add(test, fs, token, 0, outgoing)->file;
+}
+
+/*
  * An outgoing set of 1, 2 and 3 (2 and 3 depend on 1): tokens are found by
  * file, freeze runs in preservation order and a failed freeze unfreezes in
  * reverse, as do a cancelled live update and unpreserve.

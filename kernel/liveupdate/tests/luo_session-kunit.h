@@ -29,16 +29,17 @@ static const struct file_operations luo_test_session_fops = {
 
 /*
  * The lookups for files that depend on each other, on two sessions that
- * are in no set's list: a session without files, a call of the other
- * direction and a file that is not in the session are -ENOENT; a missing
- * argument is -EINVAL.
+ * are in no set's list, each with file 1 of the dependency handler: each
+ * call finds its own direction's file; the other direction, a session
+ * without files and a file that is not in the session are -ENOENT; a
+ * missing argument is -EINVAL.
  */
 static void luo_test_lookups(struct kunit *test)
 {
 	struct liveupdate_session *out, *in;
+	struct file *file, *mine, *got;
 	struct luo_file_set *fs;
-	struct file *file, *got;
-	u64 token;
+	u64 token = 0;
 
 	if (!liveupdate_enabled())
 		kunit_skip(test, "live update is off");
@@ -58,19 +59,29 @@ static void luo_test_lookups(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, liveupdate_get_file_incoming(NULL, 1, &got), -EINVAL);
 	KUNIT_EXPECT_EQ(test, liveupdate_get_file_incoming(in, 1, NULL), -EINVAL);
 
+	/* Outgoing: found by file; never retrieved as if it were incoming. */
 	fs = luo_session_files_get(out);
 	KUNIT_ASSERT_NOT_NULL(test, fs);
 	KUNIT_EXPECT_PTR_EQ(test, luo_session_files_get(out), fs);
 	mutex_lock(&fs->lock);
+	mine = luo_test_file_add(test, fs, 1, true);
+	KUNIT_EXPECT_EQ(test, liveupdate_get_token_outgoing(out, mine, &token), 0);
+	KUNIT_EXPECT_EQ(test, token, 1);
 	KUNIT_EXPECT_EQ(test, liveupdate_get_token_outgoing(out, file, NULL), -ENOENT);
 	KUNIT_EXPECT_EQ(test, liveupdate_get_file_incoming(out, 1, &got), -ENOENT);
+	luo_file_unpreserve_all(fs);
 	mutex_unlock(&fs->lock);
 
+	/* Incoming: retrieved by token; its file is not an outgoing one. */
 	fs = luo_session_files_get(in);
 	KUNIT_ASSERT_NOT_NULL(test, fs);
 	mutex_lock(&fs->lock);
-	KUNIT_EXPECT_EQ(test, liveupdate_get_token_outgoing(in, file, NULL), -ENOENT);
-	KUNIT_EXPECT_EQ(test, liveupdate_get_file_incoming(in, 1, &got), -ENOENT);
+	luo_test_file_add(test, fs, 1, false);
+	KUNIT_EXPECT_EQ(test, liveupdate_get_file_incoming(in, 2, &got), -ENOENT);
+	KUNIT_ASSERT_EQ(test, liveupdate_get_file_incoming(in, 1, &got), 0);
+	KUNIT_EXPECT_EQ(test, liveupdate_get_token_outgoing(in, got, NULL), -ENOENT);
+	fput(got);
+	KUNIT_EXPECT_EQ(test, luo_file_finish_all(fs, "kunit-in"), 0);
 	mutex_unlock(&fs->lock);
 
 	luo_session_free(out);
