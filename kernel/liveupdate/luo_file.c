@@ -874,6 +874,20 @@ static int luo_file_deserialize_one(const void *entry, void *arg)
 }
 
 /**
+ * luo_file_set_ser_none - Whether a session handed over no file at all.
+ * @ser: The session's file set, as the previous kernel wrote it.
+ *
+ * Such a session needs no file set. One with a chain but no count, or a
+ * count but no chain, is malformed: luo_file_deserialize() refuses it.
+ *
+ * Return: true if @ser has neither a chain nor a count.
+ */
+bool luo_file_set_ser_none(const struct luo_file_set_ser *ser)
+{
+	return !ser->files && !ser->count;
+}
+
+/**
  * luo_file_deserialize - Rebuild the files of an incoming session.
  * @fs:  The session's files, empty.
  * @r:   How to reach the previous kernel's memory.

@@ -207,6 +207,7 @@ void luo_file_unpreserve_all(struct luo_file_set *fs);
 int luo_file_freeze_all(struct luo_file_set *fs);
 void luo_file_unfreeze_all(struct luo_file_set *fs);
 void luo_file_serialize(struct luo_file_set *fs, struct luo_file_set_ser *ser);
+bool luo_file_set_ser_none(const struct luo_file_set_ser *ser);
 int luo_file_deserialize(struct luo_file_set *fs, struct luo_ser_reader *r,
 			 const struct luo_file_set_ser *ser);
 void luo_file_discard_all(struct luo_file_set *fs);

@@ -309,6 +309,21 @@ luo_session_files_get(struct liveupdate_session *session)
 	return fs;
 }
 
+/*
+ * Run @op on the files of @session, under their lock. A session that never
+ * had a file has nothing to run it on.
+ */
+static void luo_session_files_apply(struct liveupdate_session *session,
+				    void (*op)(struct luo_file_set *fs))
+{
+	struct luo_file_set *fs = luo_session_files(session);
+
+	if (!fs)
+		return;
+	guard(mutex)(&fs->lock);
+	op(fs);
+}
+
 /* The number of files of @session, read without its lock (for views). */
 static long luo_session_nr_files(struct liveupdate_session *session)
 {
@@ -513,12 +528,7 @@ static void luo_session_set_state(struct liveupdate_session *session,
  */
 static void luo_session_destroy(struct liveupdate_session *session)
 {
-	struct luo_file_set *fs = luo_session_files(session);
-
-	if (fs) {
-		guard(mutex)(&fs->lock);
-		luo_file_unpreserve_all(fs);
-	}
+	luo_session_files_apply(session, luo_file_unpreserve_all);
 	scoped_guard(mutex, &luo_outgoing.lock) {
 		if (session->state == LUO_SESSION_CREATING)
 			__luo_session_unreserve(session);
@@ -911,14 +921,17 @@ static int luo_session_preserve_fd(struct luo_ucmd *ucmd)
 	struct luo_file_set *fs;
 	int err;
 
-	fs = luo_session_files_get(session);
-	if (!fs)
-		return -ENOMEM;
 	err = luo_state_enter();
 	if (err)
 		return err;
-	scoped_guard(mutex, &fs->lock)
+	/* A session gets its files with its first one. */
+	fs = luo_session_files_get(session);
+	if (fs) {
+		guard(mutex)(&fs->lock);
 		err = luo_file_preserve(fs, arg->token, arg->fd, session->name);
+	} else {
+		err = -ENOMEM;
+	}
 	luo_state_exit();
 	return err;
 }
@@ -1156,17 +1169,11 @@ long luo_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
 static void __luo_session_unfreeze_until(struct liveupdate_session *last)
 {
 	struct liveupdate_session *session;
-	struct luo_file_set *fs;
 
 	lockdep_assert_held(&luo_outgoing.lock);
 	session = list_prepare_entry(last, &luo_outgoing.list, list);
-	list_for_each_entry_continue_reverse(session, &luo_outgoing.list, list) {
-		fs = luo_session_files(session);
-		if (!fs)
-			continue;
-		guard(mutex)(&fs->lock);
-		luo_file_unfreeze_all(fs);
-	}
+	list_for_each_entry_continue_reverse(session, &luo_outgoing.list, list)
+		luo_session_files_apply(session, luo_file_unfreeze_all);
 }
 
 /**
@@ -1457,8 +1464,7 @@ static int luo_session_deserialize_files(struct liveupdate_session *session,
 	int err;
 
 	lockdep_assert_held(&luo_incoming.lock);
-	/* No file handed over, no file set (a malformed empty set has one). */
-	if (!ser->files && !ser->count)
+	if (luo_file_set_ser_none(ser))
 		return 0;
 	fs = luo_session_files_get(session);
 	if (!fs)
@@ -1525,12 +1531,7 @@ static void __luo_session_discard_incoming(void)
 
 	lockdep_assert_held(&luo_incoming.lock);
 	list_for_each_entry_safe(session, tmp, &luo_incoming.list, list) {
-		struct luo_file_set *fs = luo_session_files(session);
-
-		if (fs) {
-			guard(mutex)(&fs->lock);
-			luo_file_discard_all(fs);
-		}
+		luo_session_files_apply(session, luo_file_discard_all);
 		__luo_session_remove(session);
 		luo_session_free(session);
 	}
