@@ -59,6 +59,7 @@
 #include <linux/cleanup.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/jhash.h>
 #include <linux/mutex.h>
 #include <linux/rhashtable.h>
 #include <linux/seq_file.h>
@@ -128,8 +129,7 @@ enum luo_session_state {
 
 /**
  * struct liveupdate_session - One session.
- * @name:  Its name, NUL-padded: the hash key.
- * @node:  In its set's table.
+ * @node:  In its set's table, keyed by @name.
  * @list:  In its set's list (not while %LUO_SESSION_CREATING).
  * @state: See &enum luo_session_state; under its set's lock.
  * @incoming: Whether it is incoming, which says its set (see
@@ -137,21 +137,45 @@ enum luo_session_state {
  * @seq:   Its place in its set's list: increasing along the list.
  * @files: Its files, under their own lock (@files->lock); NULL until it
  *         has one (see luo_session_files()).
+ * @name:  Its name, NUL-terminated, as long as it is: most names are short,
+ *         and a session with one of up to 15 characters fits in 64 bytes.
  */
 struct liveupdate_session {
-	char name[LIVEUPDATE_SESSION_NAME_LENGTH];
 	struct rhash_head node;
 	struct list_head list;
 	enum luo_session_state state;
 	bool incoming;
 	u64 seq;
 	struct luo_file_set *files;
+	char name[];
 };
 
+/* The hash of a session name: a lookup's key is the name itself. */
+static u32 luo_session_hashfn(const void *key, u32 len, u32 seed)
+{
+	return jhash(key, strlen(key), seed);
+}
+
+static u32 luo_session_obj_hashfn(const void *obj, u32 len, u32 seed)
+{
+	const struct liveupdate_session *session = obj;
+
+	return luo_session_hashfn(session->name, len, seed);
+}
+
+static int luo_session_obj_cmpfn(struct rhashtable_compare_arg *arg,
+				 const void *obj)
+{
+	const struct liveupdate_session *session = obj;
+
+	return strcmp(arg->key, session->name);
+}
+
 static const struct rhashtable_params luo_session_params = {
-	.key_len		= LIVEUPDATE_SESSION_NAME_LENGTH,
-	.key_offset		= offsetof(struct liveupdate_session, name),
 	.head_offset		= offsetof(struct liveupdate_session, node),
+	.hashfn			= luo_session_hashfn,
+	.obj_hashfn		= luo_session_obj_hashfn,
+	.obj_cmpfn		= luo_session_obj_cmpfn,
 	.automatic_shrinking	= true,
 };
 
@@ -257,14 +281,17 @@ static const char *luo_trace_name(const u8 *name)
 	return luo_session_name_valid(name) ? (const char *)name : "-";
 }
 
+/* A session named @name, a valid name (see luo_session_name_valid()). */
 static struct liveupdate_session *
 luo_session_alloc(const char *name, enum luo_session_state state)
 {
-	struct liveupdate_session *session = kzalloc_obj(*session);
+	size_t len = strlen(name);
+	struct liveupdate_session *session;
 
+	session = kzalloc_flex(*session, name, len + 1);
 	if (!session)
 		return NULL;
-	strscpy_pad(session->name, name);
+	memcpy(session->name, name, len + 1);
 	INIT_LIST_HEAD(&session->list);
 	session->state = state;
 	session->incoming = state >= LUO_SESSION_WAITING;
@@ -451,8 +478,8 @@ static int __luo_session_reserve(struct luo_session_set *set,
 				 struct liveupdate_session *session)
 {
 	lockdep_assert_held(&set->lock);
-	return rhashtable_lookup_insert_fast(&set->table, &session->node,
-					     luo_session_params);
+	return rhashtable_lookup_insert_key(&set->table, session->name,
+					    &session->node, luo_session_params);
 }
 
 /*
@@ -495,17 +522,14 @@ static void __luo_session_remove(struct liveupdate_session *session)
 }
 
 /*
- * The session named @name in @set, or NULL.
+ * The session named @name (a valid name) in @set, or NULL.
  * Context: @set->lock held.
  */
 static struct liveupdate_session *
 __luo_session_find(struct luo_session_set *set, const u8 *name)
 {
-	char key[LIVEUPDATE_SESSION_NAME_LENGTH];
-
 	lockdep_assert_held(&set->lock);
-	strscpy_pad(key, name);
-	return rhashtable_lookup_fast(&set->table, key, luo_session_params);
+	return rhashtable_lookup_fast(&set->table, name, luo_session_params);
 }
 
 static enum luo_session_state
@@ -1036,7 +1060,7 @@ static int luo_session_get_name(struct luo_ucmd *ucmd)
 		return err;
 	if (arg->reserved)
 		return -EINVAL;
-	memcpy(arg->name, session->name, sizeof(arg->name));
+	strscpy_pad((char *)arg->name, session->name, sizeof(arg->name));
 	return luo_ucmd_respond(ucmd);
 }
 
@@ -1238,7 +1262,7 @@ int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files,
 	kho_block_set_it_init(&it, &luo_outgoing.blocks);
 	list_for_each_entry(session, &luo_outgoing.list, list) {
 		ser = kho_block_set_it_reserve_entry(&it);
-		memcpy(ser->name, session->name, sizeof(ser->name));
+		strscpy_pad(ser->name, session->name);
 		fs = luo_session_files(session);
 		if (!fs) {
 			ser->file_set_ser.files = 0;
@@ -1351,7 +1375,7 @@ static void *luo_session_iter_at(struct luo_session_iter *it,
 {
 	if (!session)
 		return NULL;
-	memcpy(it->name, session->name, sizeof(it->name));
+	strscpy(it->name, session->name);
 	it->seq = session->seq;
 	it->pos = pos;
 	return session;
