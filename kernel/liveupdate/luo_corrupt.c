@@ -17,8 +17,10 @@
  *
  * Classes that damage one session damage the session named ``victim``;
  * ``shared`` gives it the file chain of the first other session that has
- * files. Every page is this kernel's own, reached from the root with
- * phys_to_virt().
+ * files. The parameter may name several such classes, separated by
+ * commas, to damage several sessions in one handover: each class then
+ * damages the session named ``victim-<class>``. Every page is this
+ * kernel's own, reached from the root with phys_to_virt().
  */
 
 #define pr_fmt(fmt) "liveupdate: " fmt
@@ -34,7 +36,7 @@
 
 #include "luo_internal.h"
 
-static char luo_corrupt_class[32];
+static char luo_corrupt_class[128];
 module_param_string(corrupt, luo_corrupt_class, sizeof(luo_corrupt_class), 0600);
 MODULE_PARM_DESC(corrupt, "Test only: corrupt the outgoing handover this way");
 
@@ -45,7 +47,7 @@ struct luo_corrupt {
 	struct luo_ser *root;
 	struct kho_block_header_ser *head;	/* first session block */
 	struct kho_block_header_ser *tail;	/* last session block */
-	struct luo_session_ser *victim;
+	struct luo_session_ser *victim;		/* of the class being applied */
 	struct luo_session_ser *other;		/* another session with files */
 };
 
@@ -54,20 +56,30 @@ static void *luo_corrupt_va(u64 pa)
 	return pa ? phys_to_virt(pa) : NULL;
 }
 
-static void luo_corrupt_find(struct luo_corrupt *c)
+/*
+ * Find the chain's ends, the session named @victim (the victim of the
+ * class about to be applied) and another one that has files. Called again
+ * for each class, after the previous one damaged the chain: a class that
+ * breaks the chain itself comes alone.
+ */
+static void luo_corrupt_find(struct luo_corrupt *c, const char *victim)
 {
 	struct kho_block_header_ser *hdr;
 	struct luo_session_ser *s;
 	u64 i;
 
+	c->victim = NULL;
+	c->other = NULL;
 	c->head = luo_corrupt_va(c->root->sessions_pa);
 	for (hdr = c->head; hdr; hdr = luo_corrupt_va(hdr->next)) {
 		c->tail = hdr;
 		s = (struct luo_session_ser *)(hdr + 1);
 		for (i = 0; i < hdr->count; i++, s++) {
-			if (!strcmp(s->name, LUO_CORRUPT_VICTIM))
+			if (!strcmp(s->name, victim))
 				c->victim = s;
-			else if (!c->other && s->file_set_ser.count)
+			else if (!c->other && s->file_set_ser.count &&
+				 strncmp(s->name, LUO_CORRUPT_VICTIM,
+					 strlen(LUO_CORRUPT_VICTIM)))
 				c->other = s;
 		}
 	}
@@ -168,15 +180,28 @@ static bool luo_corrupt_apply(struct luo_corrupt *c, const char *class)
  */
 void luo_corrupt_test(struct luo_ser *root)
 {
+	char victim[LIVEUPDATE_SESSION_NAME_LENGTH];
+	char list[sizeof(luo_corrupt_class)];
 	struct luo_corrupt c = { .root = root };
+	char *rest = list, *class;
+	bool several;
 
 	lockdep_assert_held_write(&luo_state_rwsem);
-	if (!luo_corrupt_class[0])
+	strscpy(list, strim(luo_corrupt_class));
+	if (!list[0])
 		return;
-	luo_corrupt_find(&c);
-	if (luo_corrupt_apply(&c, luo_corrupt_class))
-		pr_warn("corrupt-test: %s\n", strim(luo_corrupt_class));
-	else
-		pr_err("corrupt-test: %s: unknown class or nothing to corrupt\n",
-		       strim(luo_corrupt_class));
+	several = strchr(list, ',');
+	while ((class = strsep(&rest, ","))) {
+		if (several)
+			snprintf(victim, sizeof(victim), "%s-%s",
+				 LUO_CORRUPT_VICTIM, class);
+		else
+			strscpy(victim, LUO_CORRUPT_VICTIM);
+		luo_corrupt_find(&c, victim);
+		if (luo_corrupt_apply(&c, class))
+			pr_warn("corrupt-test: %s\n", class);
+		else
+			pr_err("corrupt-test: %s: unknown class or nothing to corrupt\n",
+			       class);
+	}
 }

@@ -26,12 +26,17 @@
  * and 55 empty sessions so that the session chain has two blocks; write
  * the class; kexec. Stage 2: check the outcome of the class.
  *
+ * Classes whose policy is victim or file damage one session each, so
+ * several of them can share one handover: "--class a+b" names them, each
+ * damages its own victim "victim-a", "victim-b", and each outcome is
+ * checked (make check runs them so, one kexec instead of six).
+ *
  * With --control, stage 1 leaves the handover intact: stage 2 must then
  * fail, which proves that its checks can. make check runs one such
  * negative control (scripts/check.sh, kexec_control) and requires it to
  * fail exactly the checks of its class.
  *
- * Usage: luo_kexec_hostile --stage 1|2 --class CLASS [--control]
+ * Usage: luo_kexec_hostile --stage 1|2 --class CLASS[+CLASS...] [--control]
  */
 #include <errno.h>
 #include <stdio.h>
@@ -53,12 +58,12 @@ static const char * const policy_name[] = {
 	[FILE_ONLY] = "file",
 };
 
-/* What the new kernel must log for each policy. */
+/* What the new kernel must log for each policy (%s: the victim's name). */
 static const char * const policy_log[] = {
 	[IGNORED] = "ignoring the previous kernel's state",
 	[REFUSED] = "refusing the previous kernel's sessions",
-	[VICTIM] = "session 'victim' is refused: its files are malformed",
-	[FILE_ONLY] = "session 'victim': file 101 given up: its entry was malformed",
+	[VICTIM] = "session '%s' is refused: its files are malformed",
+	[FILE_ONLY] = "session '%s': file 101 given up: its entry was malformed",
 };
 
 static const struct hostile_class {
@@ -85,8 +90,32 @@ static const struct hostile_class {
 	{ "file-count", VICTIM, "a session says 3 files, its chain has 2" },
 };
 
-static const char * const named[] = { "good-0", "good-1", "victim" };
-#define NR_NAMED	((int)ARRAY_SIZE(named))
+#define NR_GOOD		2
+#define MAX_CLASSES	8
+
+/* The classes of this run: one, or several that damage one session each. */
+static const struct hostile_class *run[MAX_CLASSES];
+static int nr_run;
+
+/* Session @i: "good-0", "good-1", then one victim per class. */
+static int nr_named(void)
+{
+	return NR_GOOD + nr_run;
+}
+
+static const char *named(int i)
+{
+	static char names[NR_GOOD + MAX_CLASSES][LIVEUPDATE_SESSION_NAME_LENGTH];
+
+	if (i < NR_GOOD)
+		snprintf(names[i], sizeof(names[i]), "good-%d", i);
+	else if (nr_run == 1)
+		snprintf(names[i], sizeof(names[i]), "victim");
+	else
+		snprintf(names[i], sizeof(names[i]), "victim-%s",
+			 run[i - NR_GOOD]->name);
+	return names[i];
+}
 
 static size_t file_size(int s, int f)
 {
@@ -106,10 +135,41 @@ static const struct hostile_class *find_class(const char *name)
 	return NULL;
 }
 
+/* "a+b+c": the classes of this run; several only if each has a victim. */
+static bool parse_classes(char *list)
+{
+	char *tok;
+
+	for (tok = strtok(list, "+"); tok; tok = strtok(NULL, "+")) {
+		if (nr_run == MAX_CLASSES)
+			return false;
+		run[nr_run] = find_class(tok);
+		if (!run[nr_run])
+			return false;
+		nr_run++;
+	}
+	for (int i = 0; nr_run > 1 && i < nr_run; i++)
+		if (run[i]->policy != VICTIM && run[i]->policy != FILE_ONLY)
+			return false;
+	return nr_run > 0;
+}
+
+/* The classes as the kernel's parameter takes them: "a,b,c". */
+static const char *class_param(void)
+{
+	static char param[128];
+
+	param[0] = '\0';
+	for (int i = 0; i < nr_run; i++)
+		snprintf(param + strlen(param), sizeof(param) - strlen(param),
+			 "%s%s", i ? "," : "", run[i]->name);
+	return param;
+}
+
 /* Ask the test kernel to corrupt the next handover; read it back. */
 static bool set_class(const char *name)
 {
-	char back[64] = "";
+	char back[160] = "";
 	bool ok;
 	FILE *p;
 
@@ -123,26 +183,26 @@ static bool set_class(const char *name)
 	return ok;
 }
 
-static int stage1(const struct hostile_class *c, bool control)
+static int stage1(bool control)
 {
 	char name[LIVEUPDATE_SESSION_NAME_LENGTH];
 	int dev, s, fd, f, i, n, bad = 0;
 
-	tap_plan(3 + NR_NAMED);
+	tap_plan(3 + nr_named());
 	dev = luo_open_device();
 	if (!tap_ok(dev >= 0, "open %s", LUO_DEVICE))
 		return 1;
-	for (i = 0; i < NR_NAMED; i++) {
-		s = luo_create_session(dev, named[i]);
+	for (i = 0; i < nr_named(); i++) {
+		s = luo_create_session(dev, named(i));
 		n = 0;
 		for (f = 0; s >= 0 && f < NR_FILES; f++) {
-			fd = luo_make_memfd(named[i], 0, file_size(i, f),
+			fd = luo_make_memfd(named(i), 0, file_size(i, f),
 					    file_seed(i, f), file_size(i, f) / 3);
 			n += fd >= 0 && !luo_preserve_fd(s, fd, 100 + f);
 		}
-		tap_ok(n == NR_FILES, "session %s with %d memfds", named[i],
+		tap_ok(n == NR_FILES, "session %s with %d memfds", named(i),
 		       NR_FILES);
-		/* The empty sessions go between the named ones and "victim". */
+		/* The empty sessions go between the good ones and the victims. */
 		for (int j = 0; i == 1 && j < NR_PAD; j++) {
 			snprintf(name, sizeof(name), "pad-%02d", j);
 			bad += luo_create_session(dev, name) < 0;
@@ -151,8 +211,9 @@ static int stage1(const struct hostile_class *c, bool control)
 	tap_ok(!bad, "%d empty sessions", NR_PAD);
 	if (control)
 		tap_note("control run: the handover stays intact");
-	tap_ok(control || set_class(c->name), "the next live update corrupts: %s",
-	       control ? "nothing (control)" : c->name);
+	tap_ok(control || set_class(class_param()),
+	       "the next live update corrupts: %s",
+	       control ? "nothing (control)" : class_param());
 	if (tap_exit_code())
 		return 1;
 	luo_kexec();
@@ -165,54 +226,94 @@ static void check_session(int dev, int i)
 	int s, f, fd;
 	bool ok;
 
-	s = luo_retrieve_session(dev, named[i]);
-	tap_ok(s >= 0, "retrieve %s (%s)", named[i],
+	s = luo_retrieve_session(dev, named(i));
+	tap_ok(s >= 0, "retrieve %s (%s)", named(i),
 	       s < 0 ? strerror(-s) : "ok");
 	for (f = 0; f < NR_FILES; f++) {
 		fd = s >= 0 ? luo_retrieve_fd(s, 100 + f) : -EBADF;
 		ok = fd >= 0 && luo_check_memfd(fd, file_size(i, f),
 						file_seed(i, f),
 						file_size(i, f) / 3, why);
-		tap_ok(ok, "%s: memfd %d intact%s%s", named[i], f,
+		tap_ok(ok, "%s: memfd %d intact%s%s", named(i), f,
 		       fd < 0 ? ": " : ok ? "" : ": ",
 		       fd < 0 ? strerror(-fd) : why);
 		if (fd >= 0)
 			close(fd);
 	}
-	tap_ok(s >= 0 && !luo_finish(s), "finish %s", named[i]);
+	tap_ok(s >= 0 && !luo_finish(s), "finish %s", named(i));
 	if (s >= 0)
 		close(s);
 }
 
 /*
- * The victim's last file (token 101) has a malformed entry: it alone is
- * refused, every time; the other file comes back; the finish gives it up.
+ * The last file (token 101) of victim @v has a malformed entry: it alone
+ * is refused, every time; the other file comes back; the finish gives it
+ * up.
  */
-static void check_victim_file(int dev)
+static void check_victim_file(int dev, int v)
 {
-	int v = NR_NAMED - 1, s, fd, i;
+	const char *name = named(v);
+	int s, fd, i;
 	char why[128];
 	bool ok;
 
-	s = luo_retrieve_session(dev, "victim");
-	tap_ok(s >= 0, "retrieve victim (%s)", s < 0 ? strerror(-s) : "ok");
+	s = luo_retrieve_session(dev, name);
+	tap_ok(s >= 0, "retrieve %s (%s)", name, s < 0 ? strerror(-s) : "ok");
 	fd = s >= 0 ? luo_retrieve_fd(s, 100) : -EBADF;
 	ok = fd >= 0 && luo_check_memfd(fd, file_size(v, 0), file_seed(v, 0),
 					file_size(v, 0) / 3, why);
-	tap_ok(ok, "victim: memfd 0 intact%s%s", ok ? "" : ": ",
+	tap_ok(ok, "%s: memfd 0 intact%s%s", name, ok ? "" : ": ",
 	       ok ? "" : fd < 0 ? strerror(-fd) : why);
 	if (fd >= 0)
 		close(fd);
 	for (i = 0; i < 2; i++) {
 		fd = s >= 0 ? luo_retrieve_fd(s, 101) : -EBADF;
-		tap_ok(fd == -EIO, "victim: the malformed file fails with EIO (%s)",
-		       fd < 0 ? strerror(-fd) : "retrieved");
+		tap_ok(fd == -EIO, "%s: the malformed file fails with EIO (%s)",
+		       name, fd < 0 ? strerror(-fd) : "retrieved");
 		if (fd >= 0)
 			close(fd);
 	}
-	tap_ok(s >= 0 && !luo_finish(s), "finish victim");
+	tap_ok(s >= 0 && !luo_finish(s), "finish %s", name);
 	if (s >= 0)
 		close(s);
+}
+
+/* Victim @v is refused, every time. */
+static void check_victim(int dev, int v)
+{
+	int i, s;
+
+	for (i = 0; i < 2; i++) {
+		s = luo_retrieve_session(dev, named(v));
+		tap_ok(s == -EIO, "retrieve %s fails with EIO (%s)", named(v),
+		       s < 0 ? strerror(-s) : "retrieved");
+		if (s >= 0)
+			close(s);
+	}
+}
+
+/* The number of checks of stage 2. */
+static int stage2_plan(void)
+{
+	enum policy p = run[0]->policy;
+	int n = 1 + 1 + 2 * nr_run;	/* open, new session, two log lines each */
+
+	if (p == REFUSED)
+		return n + 1 + nr_named();
+	if (p == IGNORED)
+		return n + nr_named();
+	n += NR_GOOD * (NR_FILES + 2);
+	for (int i = 0; i < nr_run; i++)
+		n += run[i]->policy == FILE_ONLY ? 5 : 2;
+	return n;
+}
+
+static void check_log(const char *fmt, const char *name)
+{
+	char want[256];
+
+	snprintf(want, sizeof(want), fmt, name);
+	tap_ok(luo_kmsg_has(want), "the kernel log says: %s", want);
 }
 
 static void check_gone(int dev, const char *name)
@@ -225,15 +326,15 @@ static void check_gone(int dev, const char *name)
 		close(s);
 }
 
-static int stage2(const struct hostile_class *c)
+static int stage2(void)
 {
+	const struct hostile_class *c = run[0];
 	int dev, s, fd, i;
 
-	tap_plan(c->policy == FILE_ONLY ? 9 + 2 * (NR_FILES + 2) :
-		 c->policy == VICTIM ? 6 + 2 * (NR_FILES + 2) :
-		 c->policy == REFUSED ? 5 + NR_NAMED : 4 + NR_NAMED);
-	tap_note("class %s: the policy says %s", c->name,
-		 policy_name[c->policy]);
+	tap_plan(stage2_plan());
+	for (i = 0; i < nr_run; i++)
+		tap_note("class %s: the policy says %s", run[i]->name,
+			 policy_name[run[i]->policy]);
 	dev = luo_open_device();
 	if (c->policy == REFUSED) {
 		tap_ok(dev == -EIO, "the first open fails with EIO (%s)",
@@ -250,37 +351,34 @@ static int stage2(const struct hostile_class *c)
 	if (dev < 0)
 		return tap_exit_code() | 1;
 
-	if (c->policy == VICTIM) {
-		for (i = 0; i < 2; i++) {
-			s = luo_retrieve_session(dev, "victim");
-			tap_ok(s == -EIO, "retrieve victim fails with EIO (%s)",
-			       s < 0 ? strerror(-s) : "retrieved");
+	if (c->policy == VICTIM || c->policy == FILE_ONLY) {
+		for (i = 0; i < nr_run; i++) {
+			if (run[i]->policy == VICTIM)
+				check_victim(dev, NR_GOOD + i);
+			else
+				check_victim_file(dev, NR_GOOD + i);
 		}
-		for (i = 0; i < NR_NAMED - 1; i++)
-			check_session(dev, i);
-	} else if (c->policy == FILE_ONLY) {
-		check_victim_file(dev);
-		for (i = 0; i < NR_NAMED - 1; i++)
+		for (i = 0; i < NR_GOOD; i++)
 			check_session(dev, i);
 	} else {
-		for (i = 0; i < NR_NAMED; i++)
-			check_gone(dev, named[i]);
+		for (i = 0; i < nr_named(); i++)
+			check_gone(dev, named(i));
 	}
 
 	s = luo_create_session(dev, "after");
 	fd = luo_make_memfd("after", 0, 4096, 7, 0);
 	tap_ok(s >= 0 && fd >= 0 && !luo_preserve_fd(s, fd, 1),
 	       "a new session works");
-	tap_ok(luo_kmsg_has(c->log), "the kernel log says: %s", c->log);
-	tap_ok(luo_kmsg_has(policy_log[c->policy]), "the kernel log says: %s",
-	       policy_log[c->policy]);
+	for (i = 0; i < nr_run; i++) {
+		check_log("%s", run[i]->log);
+		check_log(policy_log[run[i]->policy], named(NR_GOOD + i));
+	}
 	return tap_exit_code();
 }
 
 int main(int argc, char **argv)
 {
-	const struct hostile_class *c = NULL;
-	bool control = false;
+	bool control = false, classes_ok = false;
 	int stage = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -289,12 +387,13 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--stage") && i + 1 < argc)
 			stage = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--class") && i + 1 < argc)
-			c = find_class(argv[++i]);
+			classes_ok = parse_classes(argv[++i]);
 	}
-	if (!c || (stage != 1 && stage != 2)) {
-		fprintf(stderr, "usage: %s --stage 1|2 --class CLASS [--control]\n",
+	if (!classes_ok || (stage != 1 && stage != 2)) {
+		fprintf(stderr, "usage: %s --stage 1|2 --class CLASS[+CLASS...] [--control]\n"
+			"(several classes only where each damages one session)\n",
 			argv[0]);
 		return 2;
 	}
-	return stage == 1 ? stage1(c, control) : stage2(c);
+	return stage == 1 ? stage1(control) : stage2();
 }
