@@ -11,7 +11,8 @@
 NS=${BENCH_NS:-"1000 4000 16000 64000"}
 RUNS=${BENCH_RUNS:-3}
 # configs/PROFILE.config: fast (no debug layer), or tracing (the same with
-# the tracepoints compiled in, off: what they cost when nobody traces).
+# the tracepoints compiled in, off: what they cost when nobody traces), or
+# tracing-notrace (tracing, with LUO's own tracepoints compiled out).
 PROFILE=${BENCH_PROFILE:-fast}
 B=$OUT/bench
 mkdir -p "$B/logs"

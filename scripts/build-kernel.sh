@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# build-kernel.sh ours|ref debug|fast: configure and build one kernel.
+# build-kernel.sh ours|ref PROFILE: configure and build one kernel with
+# configs/PROFILE.config (debug, fast, tracing; PROFILE-notrace below).
 # ours is the overlay tree (mktree.sh), ref the base tree as Debian ships it.
 # Prints the build directory on stdout.
 . "$(dirname "$0")/lib.sh"
@@ -20,7 +21,19 @@ export CCACHE_BASEDIR=$CACHE CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=time_macros,in
 export KBUILD_BUILD_TIMESTAMP="2026-01-01 00:00:00 UTC" KBUILD_BUILD_USER=luo KBUILD_BUILD_HOST=luo
 kmake=(make -C "$src" O="$O" ARCH=x86_64 CC="ccache gcc" -j"$JOBS")
 
-frags=("$ROOT/configs/base.config" "$ROOT/configs/$profile.config")
+# PROFILE-notrace: PROFILE's config with LUO's own tracepoints compiled
+# out (NOTRACE on its objects turns every trace_*() call into nothing), to
+# measure what they cost while tracing is off (make bench
+# BENCH_PROFILE=tracing against BENCH_PROFILE=tracing-notrace).
+config=$profile
+case $profile in
+*-notrace)
+	config=${profile%-notrace}
+	kmake+=(CFLAGS_luo_core.o=-DNOTRACE CFLAGS_luo_file.o=-DNOTRACE
+		CFLAGS_luo_session.o=-DNOTRACE)
+	;;
+esac
+frags=("$ROOT/configs/base.config" "$ROOT/configs/$config.config")
 want=$(cat "${frags[@]}" | sha1sum | cut -c1-16)
 if [ "$(cat "$O/.config-frags" 2>/dev/null)" != "$want" ] || [ ! -f "$O/.config" ]; then
 	say "configuring $variant-$profile (tinyconfig + ${frags[*]##*/})"
