@@ -9,15 +9,17 @@
  * file, finish every session.
  *
  * Where the test modules of modules/ load (ours; the reference exports no
- * symbol for them), stage 1 first times N files of the test file type
+ * symbol for them), stage 1 then times N files of the test file type
  * preserved in one session by the test handler, whose preserve does
  * nothing: "preserve-null" is what LUO itself costs per file, without the
- * memfd handler's work. The session is closed again before the rest.
+ * memfd handler's work. That session is closed again before the kexec.
  *
  * Kernel memory (MemFree before and after, divided by N) is reported for
  * the session creation and the spread preservation as "BENCH <what>
- * n=<N> bytes=<bytes>"; where the kernel has the debugfs list of sessions
- * (ours), the time to read it whole is phase "debugfs-dump".
+ * n=<N> bytes=<bytes>". They come first after the boot: objects freed
+ * before them (the null files' session) would be reused and not counted.
+ * Where the kernel has the debugfs list of sessions (ours), the time to
+ * read it whole is phase "debugfs-dump".
  *
  * Every phase prints one line "BENCH <phase> n=<N> ms=<milliseconds>"; the
  * last line before the kexec is "BENCH kexec-call" and the first line once
@@ -213,7 +215,6 @@ static void stage1(int dev, long n)
 
 	if (!sessions)
 		die("calloc", n);
-	null_handler(dev, n);
 	free0 = mem_free();
 	t0 = now_ms();
 	for (long i = 0; i < n; i++) {
@@ -245,6 +246,7 @@ static void stage1(int dev, long n)
 		if (preserve(one, single[i], i))
 			die("preserve one", i);
 	report("preserve-one", n, t0);
+	null_handler(dev, n);
 	debugfs_dump(2 * n + 1);
 
 	printf("BENCH kexec-call\n");
