@@ -1200,6 +1200,68 @@ static void __luo_session_unfreeze_until(struct liveupdate_session *last)
 		luo_session_files_apply(session, luo_file_unfreeze_all);
 }
 
+/*
+ * Freeze the files of every outgoing session, in order. If one cannot
+ * freeze, the sessions before it are unfrozen again.
+ * Context: luo_outgoing.lock held.
+ * Return: 0, or the errno of the freeze that failed.
+ */
+static int __luo_session_freeze_all(void)
+{
+	struct liveupdate_session *session;
+	struct luo_file_set *fs;
+	int err = 0;
+
+	lockdep_assert_held(&luo_outgoing.lock);
+	list_for_each_entry(session, &luo_outgoing.list, list) {
+		fs = luo_session_files(session);
+		if (!fs)
+			continue;
+		scoped_guard(mutex, &fs->lock)
+			err = luo_file_freeze_all(fs);
+		if (err) {
+			pr_err("session '%s': a file cannot freeze: %pe\n",
+			       session->name, ERR_PTR(err));
+			__luo_session_unfreeze_until(session);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Write every outgoing session, frozen, to the session chain, which has
+ * room for each.
+ * Context: luo_outgoing.lock held.
+ * Return: the number of files written.
+ */
+static long __luo_session_write_all(void)
+{
+	struct liveupdate_session *session;
+	struct kho_block_set_it it;
+	struct luo_session_ser *ser;
+	struct luo_file_set *fs;
+	long nr_files = 0;
+
+	lockdep_assert_held(&luo_outgoing.lock);
+	luo_block_set_rewind(&luo_outgoing.blocks);
+	kho_block_set_it_init(&it, &luo_outgoing.blocks);
+	list_for_each_entry(session, &luo_outgoing.list, list) {
+		ser = kho_block_set_it_reserve_entry(&it);
+		strscpy_pad(ser->name, session->name);
+		fs = luo_session_files(session);
+		if (!fs) {
+			ser->file_set_ser.files = 0;
+			ser->file_set_ser.count = 0;
+			continue;
+		}
+		guard(mutex)(&fs->lock);
+		luo_file_serialize(fs, &ser->file_set_ser);
+		nr_files += luo_file_set_count(fs);
+	}
+	return nr_files;
+}
+
 /**
  * luo_session_serialize - Freeze every outgoing session and write it out.
  * @sessions_pa: Out: the head of the session chain (0 without sessions).
@@ -1217,10 +1279,6 @@ int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files,
 			  s64 *freeze_ns)
 {
 	ktime_t start = ktime_get();
-	struct liveupdate_session *session;
-	struct kho_block_set_it it;
-	struct luo_session_ser *ser;
-	struct luo_file_set *fs;
 	int err;
 
 	lockdep_assert_held_write(&luo_state_rwsem);
@@ -1241,38 +1299,13 @@ int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files,
 		return err;
 	}
 
-	list_for_each_entry(session, &luo_outgoing.list, list) {
-		fs = luo_session_files(session);
-		if (!fs)
-			continue;
-		scoped_guard(mutex, &fs->lock)
-			err = luo_file_freeze_all(fs);
-		if (err) {
-			pr_err("session '%s': a file cannot freeze: %pe\n",
-			       session->name, ERR_PTR(err));
-			__luo_session_unfreeze_until(session);
-			kho_block_set_shrink(&luo_outgoing.blocks, 0);
-			*freeze_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
-			return err;
-		}
-	}
+	err = __luo_session_freeze_all();
 	*freeze_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
-
-	luo_block_set_rewind(&luo_outgoing.blocks);
-	kho_block_set_it_init(&it, &luo_outgoing.blocks);
-	list_for_each_entry(session, &luo_outgoing.list, list) {
-		ser = kho_block_set_it_reserve_entry(&it);
-		strscpy_pad(ser->name, session->name);
-		fs = luo_session_files(session);
-		if (!fs) {
-			ser->file_set_ser.files = 0;
-			ser->file_set_ser.count = 0;
-			continue;
-		}
-		guard(mutex)(&fs->lock);
-		luo_file_serialize(fs, &ser->file_set_ser);
-		*nr_files += luo_file_set_count(fs);
+	if (err) {
+		kho_block_set_shrink(&luo_outgoing.blocks, 0);
+		return err;
 	}
+	*nr_files += __luo_session_write_all();
 	*nr_sessions = luo_outgoing.count;
 	*sessions_pa = kho_block_set_head_pa(&luo_outgoing.blocks);
 	luo_frozen = true;
