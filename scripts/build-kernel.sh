@@ -34,7 +34,7 @@ case $profile in
 	;;
 esac
 frags=("$ROOT/configs/base.config" "$ROOT/configs/$config.config")
-want=$(cat "${frags[@]}" | sha1sum | cut -c1-16)
+want=$(config_id "${frags[@]}")
 if [ "$(cat "$O/.config-frags" 2>/dev/null)" != "$want" ] || [ ! -f "$O/.config" ]; then
 	say "configuring $variant-$profile (tinyconfig + ${frags[*]##*/})"
 	"${kmake[@]}" -s tinyconfig >/dev/null

@@ -54,6 +54,10 @@ config_unstuck() {
 	return $bad
 }
 
+# config_id FRAGMENT...: the id of a set of config fragments, as a build
+# directory records it in .config-frags (build-kernel.sh).
+config_id() { cat "$@" | sha1sum | cut -c1-16; }
+
 # The paths of the base tree that we own (see README "Overlay contract").
 owned_base_files() {
 	local t=$1
