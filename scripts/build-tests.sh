@@ -12,7 +12,7 @@ build_lock
 rm -rf "$outdir"
 make -s -C "$src" O="$O" ARCH=x86_64 headers_install >/dev/null
 mkdir -p "$outdir"
-make -s -C "$ROOT/tools/testing/selftests/liveupdate" OUTPUT="$outdir" \
+make -s -j"$JOBS" -C "$ROOT/tools/testing/selftests/liveupdate" OUTPUT="$outdir" \
 	KHDR_INCLUDES="-isystem $O/usr/include" SELFTESTS="$SRC_DIR/tools/testing/selftests"
 
 # The test modules are kernel code: build them against the same kernel,

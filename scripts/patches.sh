@@ -386,7 +386,7 @@ check_series() {
 			rm -rf "$AM/selftests"
 			mkdir -p "$AM/selftests"
 			"${kmake[@]}" -s headers_install >>"$log" 2>&1 &&
-			make -s -C "$T/tools/testing/selftests/liveupdate" OUTPUT="$AM/selftests" \
+			make -s -j"$JOBS" -C "$T/tools/testing/selftests/liveupdate" OUTPUT="$AM/selftests" \
 				KHDR_INCLUDES="-isystem $O/usr/include" \
 				SELFTESTS="$T/tools/testing/selftests" >>"$log" 2>&1 || st=1
 		fi
