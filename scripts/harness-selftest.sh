@@ -6,7 +6,8 @@
 # checkers themselves (hygiene.sh with a broken checkpatch or no files,
 # docs.sh without a tree or with nothing to check, conformance.sh compare
 # with a broken document or a case list that does not match, patches.sh's
-# checkpatch that cannot run), build-tests.sh and the selftests Makefile
+# checkpatch that cannot run, a patch's kernel taken for the overlay's
+# without proof), build-tests.sh and the selftests Makefile
 # inputs that must fail, kexec result files cut short, negative controls
 # that pass, a fail-nth reboot sweep that ends on an absorbed fault,
 # mktree.sh bringing a base file back with its old time, a config option
@@ -435,6 +436,28 @@ for v in missing module silent; do
 		 grep -q "^not ok - patches: p1 checkpatch --strict" "$T/pt-$v.out" &&
 		 ! grep -q "^ok - patches: p1 checkpatch" "$T/pt-$v.out"'
 done
+
+# ---- patches.sh: a patch's kernel taken for the overlay's -----------------
+# The series check does not build a patch whose kernel is proven the
+# overlay's own debug build (check.sh's): not while a path outside
+# Documentation/ and the selftests is still to come, nor for a build of
+# other config fragments, nor without one.
+mkdir -p "$T/sk/arch/x86/boot"
+: >"$T/sk/arch/x86/boot/bzImage"
+skfr=("$ROOT/configs/base.config" "$ROOT/configs/debug.config")
+config_id "${skfr[@]}" >"$T/sk/.config-frags"
+sk() { printf '%s\n' "${@:2}" | "$ROOT/scripts/patches.sh" --same-kernel "$1" "${skfr[@]}"; }
+check "patches: only documentation and selftests to come: the overlay's build (control)" \
+	sk "$T/sk" Documentation/core-api/liveupdate.rst tools/testing/selftests/liveupdate/liveupdate.c
+check "patches: a kernel source still to come needs a build" eval \
+	'! sk "$T/sk" Documentation/core-api/liveupdate.rst kernel/liveupdate/luo_core.c'
+check "patches: a Kconfig still to come needs a build" eval '! sk "$T/sk" kernel/liveupdate/Kconfig'
+check "patches: an overlay build of other config fragments needs a build" eval \
+	'! echo Documentation/x.rst | "$ROOT/scripts/patches.sh" --same-kernel "$T/sk" \
+		"$ROOT/configs/base.config" "$ROOT/configs/fast.config"'
+check "patches: no overlay build named needs a build" eval '! sk "" Documentation/x.rst'
+rm "$T/sk/arch/x86/boot/bzImage"
+check "patches: an overlay build without a kernel needs a build" eval '! sk "$T/sk" Documentation/x.rst'
 
 # ---- docs.sh: finding nothing to check is a failure ----------------------
 for p in core-api userspace-api; do

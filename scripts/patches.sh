@@ -6,6 +6,8 @@
 # after every patch, checkpatch --strict every patch, and compare the final
 # tree with the overlay tree. Prints "ok - ..."/"not ok - ..." lines.
 # patches.sh --checkpatch TREE PATCH...: only checkpatch, as --check runs it.
+# patches.sh --same-kernel BUILD FRAGMENT... <PATHS: only whether a patch's
+# kernel is proven the overlay's build BUILD, as --check decides it.
 #
 # Nothing here writes into the shared base tree: the base repository keeps
 # its own git directory (.cache/patches-$KBASE/base.git) and reads the tree
@@ -192,8 +194,9 @@ What changes:
 - the design and the userspace interface are documented.
 
 The kernel builds after every patch that changes it (tinyconfig with LUO,
-KHO, lockdep, KASAN, KUnit and the in-kernel FLB test), the selftests and
-the test modules after the patches that add them, and every patch is clean
+KHO and the in-kernel FLB test; the whole series also with lockdep, KASAN,
+KUnit and the corruption test), the selftests and the test modules after
+the patches that add them, and every patch is clean
 with checkpatch.pl --strict, except for two types: FILE_PATH_CHANGES (the
 LIVE UPDATE entry of MAINTAINERS already covers every file) and
 UNDOCUMENTED_DT_STRING (a handler's .compatible string is LUO's own, not a
@@ -264,25 +267,25 @@ checkpatch_patch() {
 	fi
 }
 
-# same_kernel_as_overlay: whether the kernel at the applied patch is the
-# overlay's own. LUO_OVERLAY_BUILD names a build of the overlay with the
-# same config fragments that the caller has just made and checked
-# (check.sh's debug kernel); when every path that still differs from the
-# overlay is documentation or a selftest, building here would repeat that
-# build from the same inputs.
+# same_kernel_as_overlay BUILD FRAGMENT... < PATHS: whether a kernel built
+# at a patch would be the overlay's own build BUILD, given the PATHS that
+# still differ from the overlay (one per line). BUILD is a build of the
+# overlay with the config FRAGMENTs that the caller has just made and
+# checked (check.sh's debug kernel, LUO_OVERLAY_BUILD); when every path
+# still to come is documentation or a selftest, building here would repeat
+# that build from the same inputs. Status 0 if so.
 same_kernel_as_overlay() {
-	local f
-	[ -n "${LUO_OVERLAY_BUILD:-}" ] && [ -f "$LUO_OVERLAY_BUILD/arch/x86/boot/bzImage" ] ||
-		return 1
-	[ "$(cat "$LUO_OVERLAY_BUILD/.config-frags" 2>/dev/null)" = \
-		"$(cat "${frags[@]}" | sha1sum | cut -c1-16)" ] || return 1
+	local build=$1 f
+	shift
+	[ -n "$build" ] && [ -f "$build/arch/x86/boot/bzImage" ] || return 1
+	[ "$(cat "$build/.config-frags" 2>/dev/null)" = "$(config_id "$@")" ] || return 1
 	while IFS= read -r f; do
 		case $f in
 		Documentation/*) ;;
 		tools/testing/selftests/*) ;;
 		*) return 1 ;;
 		esac
-	done < <(agit diff --name-only HEAD "$(cat "$PDIR/overlay.tree")")
+	done
 	return 0
 }
 
@@ -290,7 +293,9 @@ check_series() {
 	set +e
 	local final_config=
 	local AM=$PDIR/am
-	local T=$AM/tree-$KBASE AMGIT=$AM/git O=$AM/build-$KBASE/ours-debug
+	# The reference's layout (src/ and build-$KBASE/ side by side as in
+	# .cache, below): see the builds.
+	local T=$AM/src/linux-source-$KBASE AMGIT=$AM/git O=$AM/build-$KBASE/series
 	local t0 p name log st secs total=0 n=0 out
 	t0=$(date +%s)
 	mkdir -p "$PDIR"	# a fresh clone has no cache yet
@@ -302,8 +307,9 @@ check_series() {
 	# the cached one), its work tree a hard-linked copy of the base tree.
 	# The build directory is fresh too: a file that a patch takes back to
 	# an older mtime would otherwise look up to date. ccache makes it cheap
-	# (same layout as .cache, so the overlay's own builds share its cache).
-	rm -rf "$T" "$AMGIT" "$AM/build-$KBASE"
+	# (the layout of the reference's build in .cache, whose objects most of
+	# the first patch's build shares).
+	rm -rf "$T" "$AMGIT" "$AM/build-$KBASE" "$AM/tree-$KBASE"
 	rm -f "$AM"/*.log
 	mkdir -p "$T" "$O"
 	cp -al "$SRC_DIR/." "$T/" && rm -f "$T/.extracted"
@@ -325,7 +331,15 @@ check_series() {
 	export KBUILD_BUILD_TIMESTAMP="2026-01-01 00:00:00 UTC" KBUILD_BUILD_USER=luo KBUILD_BUILD_HOST=luo
 	local kmake=(make -C "$T" O="$O" ARCH=x86_64 CC="ccache gcc" -j"$JOBS")
 	local mmake=("${kmake[@]}")
-	local frags=("$ROOT/configs/base.config" "$ROOT/configs/debug.config")
+	# Every patch builds with the reference kernel's config (fast), in its
+	# layout: then the first patch compiles only what includes the files it
+	# changes, and ccache has the rest from the reference build that make
+	# check has just made (build-kernel.sh ref fast). The debug config
+	# (lockdep, KASAN, KUnit, the corruption hook) builds where the series
+	# reaches the overlay's kernel: check.sh's own debug build when it is
+	# proven the same (LUO_OVERLAY_BUILD), or here after the last patch.
+	local frags=("$ROOT/configs/base.config" "$ROOT/configs/fast.config")
+	local dfrags=("$ROOT/configs/base.config" "$ROOT/configs/debug.config")
 
 	for p in "$PATCHES"/0*.patch; do
 		name=$(basename "$p" .patch)
@@ -358,17 +372,12 @@ check_series() {
 		: >"$log"
 		secs=$(date +%s)
 		st=0
-		# Configure on the first patch and whenever a Kconfig file changes:
-		# a new option takes its value from our fragments, not its default.
-		if [ $n = 1 ] || agit diff --name-only HEAD~1 HEAD | grep -q 'Kconfig'; then
-			"${kmake[@]}" -s tinyconfig >>"$log" 2>&1 &&
-			KCONFIG_CONFIG=$O/.config "$T/scripts/kconfig/merge_config.sh" -m -O "$O" \
-				"$O/.config" "${frags[@]}" >>"$log" 2>&1 &&
-			"${kmake[@]}" -s olddefconfig >>"$log" 2>&1 || st=1
-		fi
 		local what=""
-		if [ $st = 0 ] && [ $kernel = 1 ] && same_kernel_as_overlay; then
+		if [ $kernel = 1 ] && same_kernel_as_overlay "${LUO_OVERLAY_BUILD:-}" \
+			"${dfrags[@]}" < <(agit diff --name-only HEAD "$(cat "$PDIR/overlay.tree")"); then
 			# Proven the same build: skip it (LUO_OVERLAY_BUILD below).
+			# No kernel builds here after it: what is still to come
+			# is documentation and selftests.
 			what+=" kernel (the overlay's sources: built as $LUO_OVERLAY_BUILD)"
 			final_config=$LUO_OVERLAY_BUILD/.config
 			# Later modules build against that kernel (from here on the
@@ -376,10 +385,19 @@ check_series() {
 			# built from); kbuild writes only into the modules' copy.
 			mmake=(make -C "$TREE_DIR" O="$LUO_OVERLAY_BUILD" ARCH=x86_64
 				CC="ccache gcc" -j"$JOBS")
-		elif [ $st = 0 ] && [ $kernel = 1 ]; then
+		elif [ $kernel = 1 ]; then
 			what+=" kernel"
-			"${kmake[@]}" bzImage modules >>"$log" 2>&1 || st=1
-			final_config=$O/.config
+			# Configure on the first patch and whenever a Kconfig file
+			# changes: a new option takes its value from our fragments,
+			# not its default.
+			if [ ! -f "$O/.config" ] || agit diff --name-only HEAD~1 HEAD | grep -q 'Kconfig'; then
+				"${kmake[@]}" -s tinyconfig >>"$log" 2>&1 &&
+				KCONFIG_CONFIG=$O/.config "$T/scripts/kconfig/merge_config.sh" -m -O "$O" \
+					"$O/.config" "${frags[@]}" >>"$log" 2>&1 &&
+				"${kmake[@]}" -s olddefconfig >>"$log" 2>&1 || st=1
+			fi
+			[ $st = 0 ] && "${kmake[@]}" bzImage modules >>"$log" 2>&1 || st=1
+			config_unstuck "$O/.config" "${frags[@]}" >>"$log" || st=1
 		fi
 		if [ $st = 0 ] && [ $tests = 1 ]; then
 			what+=" selftests"
@@ -407,9 +425,30 @@ check_series() {
 		fi
 	done
 
-	# Every option of our fragments must be set in the final build.
+	# The debug config, if no patch proved its kernel the overlay's own.
+	if [ -z "$final_config" ]; then
+		local OD=$AM/build-$KBASE/series-debug
+		mkdir -p "$OD"
+		log=$AM/final-debug.build.log
+		secs=$(date +%s)
+		make -C "$T" O="$OD" ARCH=x86_64 -s tinyconfig >"$log" 2>&1 &&
+		KCONFIG_CONFIG=$OD/.config "$T/scripts/kconfig/merge_config.sh" -m -O "$OD" \
+			"$OD/.config" "${dfrags[@]}" >>"$log" 2>&1 &&
+		make -C "$T" O="$OD" ARCH=x86_64 -s olddefconfig >>"$log" 2>&1 &&
+		make -C "$T" O="$OD" ARCH=x86_64 CC="ccache gcc" -j"$JOBS" bzImage modules >>"$log" 2>&1
+		st=$?
+		secs=$(($(date +%s) - secs))
+		total=$((total + secs))
+		if [ $st = 0 ]; then ok "the final tree builds with the debug config ($secs s)"; else
+			grep -E 'error|Error' "$log" | awk '!seen[$0]++' | head -20 | sed 's/^/#   /'
+			notok "the final tree builds with the debug config ($secs s, log: $log)"
+		fi
+		final_config=$OD/.config
+	fi
+
+	# Every option of our debug fragments must be set in the final build.
 	local f line opt bad=""
-	for f in "${frags[@]}"; do
+	for f in "${dfrags[@]}"; do
 		while IFS= read -r line; do
 			opt=${line%%=*}
 			case ${line#*=} in
@@ -437,6 +476,11 @@ check_series() {
 case ${1:-} in
 "") make_series ;;
 --check) check_series; [ $nfail = 0 ] ;;
+# only the verdict of same_kernel_as_overlay (the harness self-test feeds
+# it paths and builds that must not be taken for the overlay's kernel)
+--same-kernel)
+	same_kernel_as_overlay "${@:2}"
+	;;
 # only the checkpatch part, on patches already made (the harness self-test
 # feeds it a checkpatch that cannot run)
 --checkpatch)
@@ -445,5 +489,5 @@ case ${1:-} in
 	for p in "${@:3}"; do checkpatch_patch "$2" "$p"; done
 	[ $nfail = 0 ]
 	;;
-*) die "usage: patches.sh [--check | --checkpatch TREE PATCH...]" ;;
+*) die "usage: patches.sh [--check | --checkpatch TREE PATCH... | --same-kernel BUILD FRAGMENT... <PATHS]" ;;
 esac
