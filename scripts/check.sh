@@ -77,29 +77,38 @@ result $? "build: initramfs"
 K_OURS=$O_OURS/arch/x86/boot/bzImage
 K_REF=$O_REF/arch/x86/boot/bzImage
 
-# KUnit runs while the debug kernel boots; the selftests' guest runs at
-# the same time (a guest is mostly one busy vCPU).
-phase "KUnit and uAPI selftests (two guests at once)"
-"$ROOT/scripts/qemu-run.sh" "$K_OURS" "$W/initramfs.cpio" "$W/kunit.log" 900 \
-	"luotest=kunit kunit.enable=1" </dev/null &
-kunit_pid=$!
-"$ROOT/scripts/qemu-run.sh" "$K_OURS" "$W/initramfs.cpio" "$W/selftests.log" 1200 "luotest=selftests" </dev/null
-selftests_st=$?
-wait $kunit_pid
-result $? "kunit: boot log clean"
-sed -n 's/^\[[0-9.]*\] //p' "$W/kunit.log" >"$W/kunit.ktap"
-python3 "$TREE_DIR/tools/testing/kunit/kunit.py" parse "$W/kunit.ktap" >"$W/kunit.txt" 2>&1
-result $? "kunit: kunit.py parse verdict"
-# One suite per file under test (kernel/liveupdate/tests/), each with its
-# number of cases pinned: a suite that loses a case fails (a new case needs
-# its number raised here).
-tally < <(kunit_results "$W/kunit.txt" liveupdate_ser=4 liveupdate_session=2 liveupdate_file=5 liveupdate_flb=3)
-
-result $selftests_st "selftests: guest run clean"
-# One TAP program per line of the list the guest runs (bin/selftests).
-nsel=$(grep -c . "$W/bin/selftests" 2>/dev/null)
-[ "${nsel:-0}" -gt 0 ] || notok "selftests: no list of selftest programs ($W/bin/selftests)"
-tally < <(tap_results "$W/selftests.log" selftests "${nsel:-1}")
+# KUnit: the suites run while the debug kernel boots.
+kunit_run() {
+	"$ROOT/scripts/qemu-run.sh" "$K_OURS" "$W/initramfs.cpio" "$W/kunit.log" 900 \
+		"luotest=kunit kunit.enable=1" </dev/null
+	result $? "kunit: boot log clean"
+	sed -n 's/^\[[0-9.]*\] //p' "$W/kunit.log" >"$W/kunit.ktap"
+	python3 "$TREE_DIR/tools/testing/kunit/kunit.py" parse "$W/kunit.ktap" >"$W/kunit.txt" 2>&1
+	result $? "kunit: kunit.py parse verdict"
+	# One suite per file under test (kernel/liveupdate/tests/), each with
+	# its number of cases pinned: a suite that loses a case fails (a new
+	# case needs its number raised here).
+	kunit_results "$W/kunit.txt" liveupdate_ser=4 liveupdate_session=2 liveupdate_file=5 liveupdate_flb=3
+}
+# The uAPI selftests: one TAP program per line of the list the guest runs
+# (bin/selftests).
+selftests_run() {
+	local nsel
+	"$ROOT/scripts/qemu-run.sh" "$K_OURS" "$W/initramfs.cpio" "$W/selftests.log" 1200 \
+		"luotest=selftests" </dev/null
+	result $? "selftests: guest run clean"
+	nsel=$(grep -c . "$W/bin/selftests" 2>/dev/null)
+	[ "${nsel:-0}" -gt 0 ] || notok "selftests: no list of selftest programs ($W/bin/selftests)"
+	tap_results "$W/selftests.log" selftests "${nsel:-1}"
+}
+# One guest of the conformance pair (compared once both have run).
+conform_run() {
+	local k=$1 img=$K_OURS
+	[ "$k" = ref ] && img=$K_REF
+	"$ROOT/scripts/qemu-run.sh" "$img" "$W/initramfs.cpio" "$W/conform-$k-$k.log" 900 \
+		"luotest=kexec:luo_conform luonext=$k" </dev/null
+	result $? "conformance: luo_conform $k -> $k: both stages clean"
+}
 
 # kexec tests: "prog [args]" per line; ours -> ours, and the interop set also
 # reference -> ours and ours -> reference.
@@ -150,39 +159,47 @@ kexec_control() {
 # A guest is mostly one busy vCPU, so QEMU_JOBS guests (default: one per
 # host CPU) run at once; each run's lines go to its own file, ending with
 # one line "#luo-run-end" (see run_results), and are tallied in the order
-# of the lists once all have ended. kexec_queue N CMD [ARGS...].
-kexec_queue() {
+# of the queue once all have ended. guest_queue N CMD [ARGS...].
+guest_queue() {
 	local n=$1; shift
 	while [ "$(jobs -rp | wc -l)" -ge "${QEMU_JOBS:-$JOBS}" ]; do
 		wait -n
 	done
-	{ "$@"; echo "#luo-run-end"; } >"$W/kexec-result-$(printf %03d "$n").txt" &
+	{ "$@"; echo "#luo-run-end"; } >"$W/guest-result-$(printf %03d "$n").txt" &
 }
-phase "kexec tests"
-rm -f "$W"/kexec-result-*.txt
+# Every guest run, two at a time (QEMU_JOBS), in one queue: the longest
+# first, so that the last ones to end are short. Their lines are tallied
+# in the order of the queue once all have ended.
+phase "guest runs: KUnit, selftests, kexec tests, conformance (two at a time)"
+rm -f "$W"/guest-result-*.txt
 tally < <(test_list "$STL/kexec_tests.txt")
 tally < <(test_list "$STL/interop_tests.txt")
 n=0
+guest_queue $((n += 1)) selftests_run
 while read -r prog args; do
-	kexec_queue $((n += 1)) kexec_run "$prog" ours ours "$args"
+	guest_queue $((n += 1)) kexec_run "$prog" ours ours "$args"
 done < <(test_list_entries "$STL/kexec_tests.txt")
-kexec_queue $((n += 1)) kexec_control
+guest_queue $((n += 1)) kexec_control
+guest_queue $((n += 1)) conform_run ours
 while read -r prog args; do
-	kexec_queue $((n += 1)) kexec_run "$prog" ref ours "$args"
-	kexec_queue $((n += 1)) kexec_run "$prog" ours ref "$args"
+	guest_queue $((n += 1)) kexec_run "$prog" ref ours "$args"
+	guest_queue $((n += 1)) kexec_run "$prog" ours ref "$args"
 done < <(test_list_entries "$STL/interop_tests.txt")
+guest_queue $((n += 1)) kunit_run
+guest_queue $((n += 1)) conform_run ref
 wait
-for f in "$W"/kexec-result-*.txt; do
+for f in "$W"/guest-result-*.txt; do
 	[ -f "$f" ] && tally < <(run_results "$f")
 done
-[ "$(ls "$W"/kexec-result-*.txt 2>/dev/null | wc -l)" = "$n" ]
-result $? "kexec: all $n runs reported"
+[ "$(ls "$W"/guest-result-*.txt 2>/dev/null | wc -l)" = "$n" ]
+result $? "guest runs: all $n reported"
 
 # The same uAPI cases on the reference and on ours, compared case by case
 # (differences allowed only where the document's deviations table says).
-phase "conformance with the reference"
 # (The cases each run must print are pinned in scripts/conformance.cases.)
-tally < <(checker_results "conformance.sh" "" "$ROOT/scripts/conformance.sh" run "$K_REF" "$K_OURS" "$W/initramfs.cpio" "$W")
+phase "conformance: the comparison"
+tally < <(checker_results "conformance.sh" "" "$ROOT/scripts/conformance.sh" compare \
+	"$W/conform-ref-ref.log" "$W/conform-ours-ours.log")
 
 phase "hygiene"
 tally < <(checker_results "hygiene.sh" "" "$ROOT/scripts/hygiene.sh" "$O_OURS" "$W")
