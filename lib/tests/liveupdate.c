@@ -4,38 +4,27 @@
  *
  * Every file handler that registers gets the same set of test FLBs attached.
  * Preserving any file of such a handler therefore preserves the test FLBs:
- * each one hands over one page that records a magic number, its own index and
- * its compatible string. In the next kernel, a late initcall retrieves every
- * test FLB that the previous kernel handed over and checks that page; the
- * verdict goes to the kernel log as one line per FLB:
+ * test FLB i hands over the handle LIVEUPDATE_TEST_FLB_HANDLE(i) and nothing
+ * else, the handle that every kernel's test FLB hands over, so that a live
+ * update between two kernels with this test passes it in both directions.
+ * In the next kernel, a late initcall retrieves every test FLB that the
+ * previous kernel handed over and checks its handle; the verdict goes to
+ * the kernel log as one line per FLB:
  *
  *   liveupdate_test: flb liveupdate-test-flb-v0: handle ok
  *
- * or "handle BAD" followed by what was wrong. The kexec selftests look for
- * these lines. Finishing the last dependent file releases the page.
+ * or "handle BAD" with what was wrong. The kexec selftests look for these
+ * lines.
  */
 
 #define pr_fmt(fmt) "liveupdate_test: " fmt
 
 #include <linux/err.h>
 #include <linux/init.h>
-#include <linux/io.h>
-#include <linux/kexec_handover.h>
 #include <linux/kho/abi/luo.h>
 #include <linux/liveupdate.h>
-#include <linux/mm.h>
-#include <linux/string.h>
 
 #include "../../kernel/liveupdate/luo_internal.h"
-
-#define LUO_TEST_MAGIC	0x4c554f54455354ULL	/* "LUOTEST" */
-
-/* What one test FLB hands over: a page that identifies it. */
-struct luo_test_flb_ser {
-	u64 magic;
-	u64 index;
-	char compatible[LIVEUPDATE_FLB_COMPAT_LENGTH];
-} __packed;
 
 static int luo_test_flb_preserve(struct liveupdate_flb_op_args *args);
 static void luo_test_flb_unpreserve(struct liveupdate_flb_op_args *args);
@@ -68,50 +57,32 @@ static long luo_test_flb_index(struct liveupdate_flb *flb)
 
 static int luo_test_flb_preserve(struct liveupdate_flb_op_args *args)
 {
-	struct luo_test_flb_ser *ser;
-
-	ser = kho_alloc_preserve(sizeof(*ser));
-	if (IS_ERR(ser))
-		return PTR_ERR(ser);
-
-	ser->magic = LUO_TEST_MAGIC;
-	ser->index = luo_test_flb_index(args->flb);
-	strscpy_pad(ser->compatible, args->flb->compatible);
-	args->data = virt_to_phys(ser);
-	args->obj = ser;
+	args->data = LIVEUPDATE_TEST_FLB_HANDLE(luo_test_flb_index(args->flb));
 	return 0;
 }
 
+/* Nothing to give back: the handle is a number, not memory. */
 static void luo_test_flb_unpreserve(struct liveupdate_flb_op_args *args)
 {
-	kho_unpreserve_free(args->obj);
 }
 
-/* Check the page the previous kernel handed over for this FLB. */
+/* Check the handle the previous kernel handed over for this FLB. */
 static int luo_test_flb_retrieve(struct liveupdate_flb_op_args *args)
 {
-	struct luo_test_flb_ser *ser;
 	long index = luo_test_flb_index(args->flb);
 
-	if (!args->data || !PAGE_ALIGNED(args->data))
-		return -EINVAL;
-
-	ser = phys_to_virt(args->data);
-	if (ser->magic != LUO_TEST_MAGIC || ser->index != index ||
-	    strncmp(ser->compatible, args->flb->compatible,
-		    LIVEUPDATE_FLB_COMPAT_LENGTH)) {
-		pr_err("flb %s: handle BAD (magic %llx index %llu)\n",
-		       args->flb->compatible, ser->magic, ser->index);
+	if (args->data != LIVEUPDATE_TEST_FLB_HANDLE(index)) {
+		pr_err("flb %s: handle BAD (%llx, expected %llx)\n",
+		       args->flb->compatible, args->data,
+		       LIVEUPDATE_TEST_FLB_HANDLE(index));
 		return -EINVAL;
 	}
-	args->obj = ser;
 	return 0;
 }
 
 static void luo_test_flb_finish(struct liveupdate_flb_op_args *args)
 {
 	pr_info("flb %s: finished\n", args->flb->compatible);
-	kho_restore_free(args->obj);
 }
 
 /**

@@ -147,8 +147,14 @@ struct luo_flb_ser {
 } __packed;
 
 #ifdef CONFIG_LIVEUPDATE_TEST
-/* Compatible strings of the in-kernel test FLBs (lib/tests/liveupdate.c). */
+/*
+ * The in-kernel test FLBs (lib/tests/liveupdate.c): test FLB @i hands over
+ * the handle LIVEUPDATE_TEST_FLB_HANDLE(@i) under this compatible string.
+ * Both are part of the handover: a kernel whose test FLB hands over
+ * anything else under the same string fails the other kernel's check.
+ */
 #define LIVEUPDATE_TEST_FLB_COMPATIBLE(i)	"liveupdate-test-flb-v" #i
+#define LIVEUPDATE_TEST_FLB_HANDLE(i)		(0xFEEDF00DCAFEBEE0ULL + (i))
 #endif
 
 #endif /* _LINUX_KHO_ABI_LUO_H */
