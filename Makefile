@@ -24,7 +24,7 @@ tree: base
 
 kernels: tree
 	@scripts/build-kernel.sh ours debug >/dev/null
-	@scripts/build-kernel.sh ref fast >/dev/null
+	@scripts/build-kernel.sh ref interop >/dev/null
 
 demo: deps
 	@scripts/demo.sh

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # build-kernel.sh ours|ref PROFILE: configure and build one kernel with
-# configs/PROFILE.config (debug, fast, tracing; PROFILE-notrace below).
+# configs/PROFILE.config (debug, fast, interop, tracing; PROFILE-notrace
+# below).
 # ours is the overlay tree (mktree.sh), ref the base tree as Debian ships it.
 # Prints the build directory on stdout.
 . "$(dirname "$0")/lib.sh"

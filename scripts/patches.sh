@@ -339,15 +339,15 @@ check_series() {
 	export KBUILD_BUILD_TIMESTAMP="2026-01-01 00:00:00 UTC" KBUILD_BUILD_USER=luo KBUILD_BUILD_HOST=luo
 	local kmake=(make -C "$T" O="$O" ARCH=x86_64 CC="ccache gcc" -j"$JOBS")
 	local mmake=("${kmake[@]}")
-	# Every patch builds with the reference kernel's config (fast), in its
-	# layout: then the first patch compiles only what includes the files it
-	# changes, and ccache has the rest from the reference build that make
-	# check has just made (build-kernel.sh ref fast). The debug config
+	# Every patch builds with the reference kernel's config (interop), in
+	# its layout: then the first patch compiles only what includes the files
+	# it changes, and ccache has the rest from the reference build that make
+	# check has just made (build-kernel.sh ref interop). The debug config
 	# (lockdep, KASAN, KUnit, the corruption hook) is the overlay's own
 	# debug build (check.sh's, or made here when run alone), which the
 	# series must reach: the patch after which only documentation and
 	# selftests change is proven to build it (same_kernel_as_overlay).
-	local frags=("$ROOT/configs/base.config" "$ROOT/configs/fast.config")
+	local frags=("$ROOT/configs/base.config" "$ROOT/configs/interop.config")
 	local dfrags=("$ROOT/configs/base.config" "$ROOT/configs/debug.config")
 
 	for p in "$PATCHES"/0*.patch; do
