@@ -4,8 +4,8 @@
 # the reference kernel and on ours, each across a kexec into the same kind
 # of kernel, compared case by case.
 #
-#   conformance.sh run KREF KOURS INITRD WORKDIR
-#       boot both kernels (reference -> reference, ours -> ours), then compare
+# make check boots both kernels (reference -> reference, ours -> ours) in its
+# queue of guest runs (scripts/check.sh, conform_run), then:
 #   conformance.sh compare REF_LOG OURS_LOG
 #       compare two guest logs that hold luo_conform's output
 #   conformance.sh pin OURS_LOG
@@ -196,25 +196,7 @@ compare)
 pin)
 	pin "${2:?ours log}"
 	;;
-run)
-	kref=${2:?ref kernel} kours=${3:?our kernel} initrd=${4:?initramfs} w=${5:?workdir}
-	rc=0
-	# Both guests at once: a guest is mostly one busy vCPU.
-	declare -A pid
-	for k in ref ours; do
-		if [ $k = ref ]; then img=$kref; else img=$kours; fi
-		"$ROOT/scripts/qemu-run.sh" "$img" "$initrd" "$w/conform-$k-$k.log" 900 \
-			"luotest=kexec:luo_conform luonext=$k" </dev/null &
-		pid[$k]=$!
-	done
-	for k in ref ours; do
-		if wait "${pid[$k]}"; then echo "ok - conformance: luo_conform $k -> $k: both stages clean"
-		else echo "not ok - conformance: luo_conform $k -> $k: both stages clean"; rc=1; fi
-	done
-	compare "$w/conform-ref-ref.log" "$w/conform-ours-ours.log" || rc=1
-	exit $rc
-	;;
 *)
-	die "usage: conformance.sh run KREF KOURS INITRD WORKDIR | compare REF_LOG OURS_LOG | pin OURS_LOG"
+	die "usage: conformance.sh compare REF_LOG OURS_LOG | pin OURS_LOG"
 	;;
 esac
