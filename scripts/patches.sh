@@ -336,6 +336,7 @@ check_series() {
 	fi
 
 	export CCACHE_BASEDIR=$AM CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=time_macros,include_file_mtime
+	export CCACHE_DEPEND=1	# as build-kernel.sh builds
 	export KBUILD_BUILD_TIMESTAMP="2026-01-01 00:00:00 UTC" KBUILD_BUILD_USER=luo KBUILD_BUILD_HOST=luo
 	local kmake=(make -C "$T" O="$O" ARCH=x86_64 CC="ccache gcc" -j"$JOBS")
 	local mmake=("${kmake[@]}")
