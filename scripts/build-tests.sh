@@ -10,7 +10,7 @@ build_lock
 # Start from an empty OUTDIR: after a failed build, no binary of an earlier
 # build may be packed and run as if it were this one.
 rm -rf "$outdir"
-make -s -C "$src" O="$O" ARCH=x86_64 headers_install >/dev/null
+make -s -j"$JOBS" -C "$src" O="$O" ARCH=x86_64 headers_install >/dev/null
 mkdir -p "$outdir"
 make -s -j"$JOBS" -C "$ROOT/tools/testing/selftests/liveupdate" OUTPUT="$outdir" \
 	KHDR_INCLUDES="-isystem $O/usr/include" SELFTESTS="$SRC_DIR/tools/testing/selftests"

@@ -63,17 +63,20 @@ O_OURS=$("$ROOT/scripts/build-kernel.sh" ours debug); result $? "build: ours (de
 O_REF=$("$ROOT/scripts/build-kernel.sh" ref interop); result $? "build: reference (base LUO, no debug layer, the in-kernel FLB test)"
 [ -f "$O_OURS/arch/x86/boot/bzImage" ] && [ -f "$O_REF/arch/x86/boot/bzImage" ] || summary
 
-# Does the harness itself fail when it should? (A few seconds; it needs
-# the base tree's kunit.py, hence after the builds.)
-phase "harness self-test"
-tally < <(checker_results "harness self-test" "$HARNESS_CHECKS" "$ROOT/scripts/harness-selftest.sh")
-
-phase "building test programs"
+# Does the harness itself fail when it should? It needs the base tree's
+# kunit.py, hence after the builds. It runs beside the test programs'
+# build (its lines come after theirs): each leaves a CPU idle about half
+# of the time (measured: 31 s and 61 s alone, 78 s together).
+phase "harness self-test, building test programs"
+checker_results "harness self-test" "$HARNESS_CHECKS" "$ROOT/scripts/harness-selftest.sh" \
+	>"$W/harness-selftest.txt" & pid_harness=$!
 "$ROOT/scripts/build-tests.sh" "$O_OURS" "$W/bin" >"$W/build-tests.log" 2>&1
 result $? "build: selftest programs" || { tail -20 "$W/build-tests.log"; }
 "$ROOT/scripts/mkinitramfs.sh" "$W/initramfs.cpio" "$W/bin" \
 	ours="$O_OURS/arch/x86/boot/bzImage" ref="$O_REF/arch/x86/boot/bzImage"
 result $? "build: initramfs"
+wait $pid_harness
+tally <"$W/harness-selftest.txt"
 K_OURS=$O_OURS/arch/x86/boot/bzImage
 K_REF=$O_REF/arch/x86/boot/bzImage
 
