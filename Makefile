@@ -23,8 +23,8 @@ tree: base
 	@scripts/mktree.sh
 
 kernels: tree
+	@scripts/build-kernel.sh ref debug >/dev/null
 	@scripts/build-kernel.sh ours debug >/dev/null
-	@scripts/build-kernel.sh ref interop >/dev/null
 
 demo: deps
 	@scripts/demo.sh

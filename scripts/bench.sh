@@ -18,8 +18,9 @@ B=$OUT/bench
 mkdir -p "$B/logs"
 
 say "building both kernels without the debug layer ($PROFILE)"
-O_OURS=$("$ROOT/scripts/build-kernel.sh" ours "$PROFILE")
+# The reference first: ours starts from a copy of its build.
 O_REF=$("$ROOT/scripts/build-kernel.sh" ref "$PROFILE")
+O_OURS=$("$ROOT/scripts/build-kernel.sh" ours "$PROFILE")
 "$ROOT/scripts/build-tests.sh" "$O_OURS" "$B/bin" >"$B/build-tests.log" 2>&1 ||
 	{ tail -20 "$B/build-tests.log"; die "building the test programs failed"; }
 "$ROOT/scripts/mkinitramfs.sh" "$B/initramfs.cpio" "$B/bin" \

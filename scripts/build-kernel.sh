@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # build-kernel.sh ours|ref PROFILE: configure and build one kernel with
-# configs/PROFILE.config (debug, fast, interop, tracing; PROFILE-notrace
-# below).
+# configs/PROFILE.config (debug, fast, tracing; PROFILE-notrace below) and
+# configs/ours-PROFILE.config for ours if there is one (lib.sh: kernel_frags).
 # ours is the overlay tree (mktree.sh), ref the base tree as Debian ships it.
 # Prints the build directory on stdout.
 . "$(dirname "$0")/lib.sh"
@@ -11,12 +11,40 @@ variant=${1:?ours|ref}
 profile=${2:?debug|fast}
 build_lock
 case $variant in
-ours) src=$TREE_DIR; "$ROOT/scripts/mktree.sh" >/dev/null ;;
+ours) src=$TREE_DIR ;;
 ref) src=$SRC_DIR; "$ROOT/scripts/fetch-base.sh" ;;
 *) die "unknown variant $variant" ;;
 esac
-O=$BUILD_ROOT/$variant-$profile
+L=$BUILD_ROOT/$variant-$profile		# the name the other scripts use
+O=$src/$BUILD_PREFIX$variant-$profile	# where kbuild builds (lib.sh)
+mapfile -t frags < <(kernel_frags "$variant" "$profile")
+want=$(config_id "${frags[@]}")
+
+# Our kernel's first build starts from a copy of the reference's build of
+# the same profile when there is one: the sources and the command lines
+# are the same but for our files and our options, so kbuild recompiles
+# only what includes our files or tests our options (its per-option
+# dependencies). First every file of ours that differs from the base's is
+# made newer than the copied objects (mktree.sh --touch-changed), then the
+# copy is made: an interrupted copy is never taken for a build.
+R=$SRC_DIR/${BUILD_PREFIX}ref-$profile
+seed=
+if [ "$variant" = ours ] && [ ! -f "$O/.config" ] && [ -f "$R/arch/x86/boot/bzImage" ] &&
+	[ "$(cat "$R/.config-frags" 2>/dev/null)" = "$(config_id $(kernel_frags ref "$profile"))" ]; then
+	seed=1
+fi
+[ "$variant" = ref ] || "$ROOT/scripts/mktree.sh" ${seed:+--touch-changed} >/dev/null
+mkdir -p "$BUILD_ROOT"
+# A build directory of the layout before this one: a directory, not a link.
+[ -L "$L" ] || rm -rf "$L"
+if [ -n "$seed" ]; then
+	say "starting $variant-$profile from a copy of the reference's build"
+	rm -rf "$O" "$O.tmp"
+	cp -a "$R" "$O.tmp" && rm -f "$O.tmp/.config-frags" && mv "$O.tmp" "$O" ||
+		die "cannot copy $R"
+fi
 mkdir -p "$O"
+ln -sfn "$O" "$L"
 
 export CCACHE_BASEDIR=$CACHE CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=time_macros,include_file_mtime
 # ccache's depend mode: a miss compiles once, without a preprocessor pass
@@ -30,16 +58,12 @@ kmake=(make -C "$src" O="$O" ARCH=x86_64 CC="ccache gcc" -j"$JOBS")
 # out (NOTRACE on its objects turns every trace_*() call into nothing), to
 # measure what they cost while tracing is off (make bench
 # BENCH_PROFILE=tracing against BENCH_PROFILE=tracing-notrace).
-config=$profile
 case $profile in
 *-notrace)
-	config=${profile%-notrace}
 	kmake+=(CFLAGS_luo_core.o=-DNOTRACE CFLAGS_luo_file.o=-DNOTRACE
 		CFLAGS_luo_session.o=-DNOTRACE)
 	;;
 esac
-frags=("$ROOT/configs/base.config" "$ROOT/configs/$config.config")
-want=$(config_id "${frags[@]}")
 if [ "$(cat "$O/.config-frags" 2>/dev/null)" != "$want" ] || [ ! -f "$O/.config" ]; then
 	say "configuring $variant-$profile (tinyconfig + ${frags[*]##*/})"
 	"${kmake[@]}" -s tinyconfig >/dev/null
@@ -49,6 +73,10 @@ if [ "$(cat "$O/.config-frags" 2>/dev/null)" != "$want" ] || [ ! -f "$O/.config"
 	# Every option we asked for must have stuck.
 	bad=$(config_unstuck "$O/.config" "${frags[@]}") || die "$variant-$profile: $bad"
 	echo "$want" >"$O/.config-frags"
+fi
+
+if [ -n "$seed" ] && ! objtool_from_copy "$R" "$O" "${kmake[@]}" >"$O/objtool.log" 2>&1; then
+	say "objtool is not the reference's: every object rebuilds (log: $O/objtool.log)"
 fi
 
 say "building $variant-$profile kernel in $O (log: $O/build.log)"
@@ -67,4 +95,4 @@ if ! bad=$(config_unstuck "$O/.config" "${frags[@]}"); then
 	die "$variant-$profile: the build changed the config: $bad"
 fi
 say "built $variant-$profile in $(($(date +%s) - start)) s"
-echo "$O"
+echo "$L"

@@ -10,7 +10,8 @@
 # without proof), build-tests.sh and the selftests Makefile
 # inputs that must fail, kexec result files cut short, negative controls
 # that pass, a fail-nth reboot sweep that ends on an absorbed fault,
-# mktree.sh bringing a base file back with its old time, a config option
+# mktree.sh bringing a base file back with its old time or leaving ours
+# older than a copy of the reference's build, a config option
 # that did not stick; and check that they fail; and a good input that
 # must pass, so that a parser that fails everything is caught too.
 # One "ok - harness: ..." or "not ok - harness: ..." line per check (their
@@ -400,7 +401,7 @@ touch -d '-1 day' "$mtb/include/linux/x.h"
 echo ours >"$T/mt/repo/include/linux/x.h"
 echo core >"$T/mt/repo/kernel/liveupdate/luo_core.c"
 git init -q "$T/mt/repo" && git -C "$T/mt/repo" add -A
-mt() { LUO_CACHE=$T/mt/cache "$T/mt/repo/scripts/mktree.sh" >"$T/mt.out" 2>&1 || { cat "$T/mt.out"; false; }; }
+mt() { LUO_CACHE=$T/mt/cache "$T/mt/repo/scripts/mktree.sh" "$@" >"$T/mt.out" 2>&1 || { cat "$T/mt.out"; false; }; }
 mt
 core_t=$(stat -c %.9Y "$mtt/kernel/liveupdate/luo_core.c")
 touch -d '-10 seconds' "$T/mt/obj"	# the build, after the first tree
@@ -412,6 +413,27 @@ check "mktree: the base tree's own file keeps its content and time (no write thr
 	'[ "$(cat "$mtb/include/linux/x.h")" = base ] && [ "$mtb/include/linux/x.h" -ot "$T/mt/obj" ]'
 check "mktree: an unchanged file keeps its time (control)" eval \
 	'[ "$(stat -c %.9Y "$mtt/kernel/liveupdate/luo_core.c")" = "$core_t" ]'
+
+# ---- mktree.sh --touch-changed: ours newer than a copy of the reference's build
+# Our y.h shadows the base's; then the reference is built (its objects,
+# from the base's y.h, are newer than every file of the tree) and ours is
+# to start from a copy of that build (build-kernel.sh).
+echo base-y >"$mtb/include/linux/y.h"
+touch -d '-1 day' "$mtb/include/linux/y.h"
+echo ours-y >"$T/mt/repo/include/linux/y.h"
+git -C "$T/mt/repo" add -A
+mt
+sleep 0.05
+touch "$T/mt/refobj"
+check "mktree: a file of ours unchanged since the last tree is older than the reference's build (control)" \
+	eval 'mt && [ "$mtt/include/linux/y.h" -ot "$T/mt/refobj" ]'
+check "mktree --touch-changed: every file of ours that differs from the base's is newer than it" \
+	eval 'mt --touch-changed && [ "$mtt/include/linux/y.h" -nt "$T/mt/refobj" ] &&
+	 [ "$mtt/kernel/liveupdate/luo_core.c" -nt "$T/mt/refobj" ]'
+check "mktree --touch-changed: a base file the overlay gave back keeps its time (control)" \
+	eval '[ "$mtt/include/linux/x.h" -ot "$T/mt/refobj" ] && [ "$mtb/include/linux/y.h" -ot "$T/mt/refobj" ]'
+check "mktree --touch-changed: ... and the next tree keeps ours newer" \
+	eval 'mt && [ "$mtt/include/linux/y.h" -nt "$T/mt/refobj" ]'
 
 # ---- build-kernel.sh: the options of the fragments stuck ---------------
 printf 'CONFIG_A=y\nCONFIG_B=n\n# CONFIG_C is not set\n' >"$T/frag.config"

@@ -13,6 +13,13 @@ JOBS=${JOBS:-$(nproc)}
 SRC_DIR=$CACHE/src/linux-source-$KBASE
 TREE_DIR=$CACHE/tree-$KBASE
 BUILD_ROOT=$CACHE/build-$KBASE
+# A kernel builds in a directory right inside its source tree,
+# TREE/$BUILD_PREFIX$VARIANT-$PROFILE ($BUILD_ROOT/$VARIANT-$PROFILE links to
+# it): kbuild then names every source relative to it ("../"), so the
+# reference's build and ours share command lines, and ours can start from a
+# copy of the reference's (build-kernel.sh). Copies of a tree leave these
+# directories out.
+BUILD_PREFIX=.luo-build-
 # ccache keeps its cache where it always does (~/.cache/ccache unless
 # CCACHE_DIR says otherwise): shared by every clone, so that a fresh clone
 # (CI's) does not compile two kernels from nothing.
@@ -52,6 +59,39 @@ config_unstuck() {
 		done < <(grep -E '^CONFIG_[A-Z0-9_]+=' "$f" || true)
 	done
 	return $bad
+}
+
+# kernel_frags VARIANT PROFILE: the config fragments of a kernel, one path
+# a line: base, the profile's (PROFILE-notrace: PROFILE's), and the
+# variant's own for that profile if there is one (configs/ours-debug.config:
+# options only our Kconfig has).
+kernel_frags() {
+	local profile=${2%-notrace}
+	echo "$ROOT/configs/base.config"
+	echo "$ROOT/configs/$profile.config"
+	[ ! -f "$ROOT/configs/$1-$profile.config" ] || echo "$ROOT/configs/$1-$profile.config"
+}
+
+# objtool_from_copy REF_BUILD O MAKE...: after the build directory O was
+# copied from REF_BUILD (the reference's build) into another tree, which
+# MAKE (make -C TREE O=O ...) builds. The tools build names objtool's
+# sources and outputs by absolute path, so it rebuilds objtool in the copy,
+# and every object, which depends on the objtool binary, would follow.
+# objtool's sources are under tools/, where the overlay and the series
+# change nothing but the selftests (checked here against the overlay's
+# manifest): build it, then give its files the copied objtool's time,
+# older than every object. Status 1 if objtool cannot be taken for the
+# reference's (then everything rebuilds).
+objtool_from_copy() {
+	local ref=$1 o=$2
+	shift 2
+	[ -f "$ref/tools/objtool/objtool" ] || return 1
+	if awk '{ print $3 }' "$CACHE/tree-$KBASE.overlay" 2>/dev/null | grep '^tools/' |
+		grep -qv '^tools/testing/selftests/'; then
+		return 1
+	fi
+	"$@" -s tools/objtool || return 1
+	find "$o/tools/objtool" -exec touch -h -r "$ref/tools/objtool/objtool" {} +
 }
 
 # config_id FRAGMENT...: the id of a set of config fragments, as a build

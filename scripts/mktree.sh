@@ -12,12 +12,26 @@
 # source's time, which is not enough: when a file of ours that shadows a
 # base file goes, the base file comes back with its old time, older than
 # the objects built from ours.
+#
+# --touch-changed: also give the time of this run to every path whose
+# content differs from the base's, changed or not since the last run. A
+# build directory copied from the reference's (build-kernel.sh) holds
+# objects built from the base's files, newer than ours: this makes ours
+# newer again.
 . "$(dirname "$0")/lib.sh"
+
+touch_changed=
+case ${1:-} in
+--touch-changed) touch_changed=1 ;;
+"") ;;
+*) die "usage: mktree.sh [--touch-changed]" ;;
+esac
 
 "$ROOT/scripts/fetch-base.sh"
 
 mkdir -p "$TREE_DIR"
-rsync -a --delete --link-dest="$SRC_DIR" --exclude=/.extracted "$SRC_DIR/" "$TREE_DIR/"
+rsync -a --delete --link-dest="$SRC_DIR" --exclude=/.extracted --exclude="/$BUILD_PREFIX*" \
+	"$SRC_DIR/" "$TREE_DIR/"
 
 ours_active() { [ -f "$ROOT/kernel/liveupdate/luo_core.c" ]; }
 
@@ -34,7 +48,7 @@ trap 'rm -f "$OVERLAID"' EXIT
 # rsync the base's to a path the overlay gave up). A file hard-linked to
 # the base tree gets an inode of its own first.
 stamp_overlay() {
-	local sum t path f prev prev_t
+	local sum t path f prev prev_t base
 	declare -A msum mtime
 	if [ -f "$MANIFEST" ]; then
 		while read -r sum t path; do
@@ -54,6 +68,11 @@ stamp_overlay() {
 		fi
 		sum=$(sha1sum <"$f")
 		sum=${sum%% *} prev=${prev%% *}
+		if [ -n "$touch_changed" ]; then
+			base=none
+			[ ! -f "$SRC_DIR/$path" ] || base=$(sha1sum <"$SRC_DIR/$path")
+			[ "$sum" = "${base%% *}" ] || prev=changed
+		fi
 		if [ "$sum" != "$prev" ] || [ "$(stat -c %.9Y "$f")" != "$prev_t" ]; then
 			if [ "$(stat -c %h "$f")" != 1 ]; then
 				cp "$f" "$f.luo-new" && mv -f "$f.luo-new" "$f"

@@ -53,7 +53,7 @@ base_repo() {
 	bgit config core.checkStat minimal
 	bgit config core.trustctime false
 	bgit config gc.auto 0
-	GIT_WORK_TREE=$SRC_DIR bgit add -A -f -- . ':(exclude).extracted'
+	GIT_WORK_TREE=$SRC_DIR bgit add -A -f -- . ':(exclude).extracted' ":(exclude)$BUILD_PREFIX*"
 	local tree commit
 	tree=$(bgit write-tree)
 	commit=$(bgit commit-tree -m base "$tree")
@@ -103,7 +103,8 @@ patch_of() {
 overlay_tree() {
 	local idx=$PDIR/overlay.index
 	cp "$BASE_GIT/index" "$idx"
-	GIT_INDEX_FILE=$idx GIT_WORK_TREE=$TREE_DIR bgit add -A -f -- . ':(exclude).extracted'
+	GIT_INDEX_FILE=$idx GIT_WORK_TREE=$TREE_DIR bgit add -A -f -- . ':(exclude).extracted' \
+		":(exclude)$BUILD_PREFIX*"
 	GIT_INDEX_FILE=$idx bgit write-tree
 }
 
@@ -293,9 +294,10 @@ check_series() {
 	set +e
 	local final_config=
 	local AM=$PDIR/am
-	# The reference's layout (src/ and build-$KBASE/ side by side as in
-	# .cache, below): see the builds.
-	local T=$AM/src/linux-source-$KBASE AMGIT=$AM/git O=$AM/build-$KBASE/series
+	# The series builds in its tree as every kernel does (lib.sh), from a
+	# copy of the reference's build: see the builds below.
+	local T=$AM/src/linux-source-$KBASE AMGIT=$AM/git
+	local O=$T/${BUILD_PREFIX}series R=$SRC_DIR/${BUILD_PREFIX}ref-debug
 	local t0 p name log st secs total=0 n=0 out
 	t0=$(date +%s)
 	mkdir -p "$PDIR"	# a fresh clone has no cache yet
@@ -304,15 +306,12 @@ check_series() {
 	ok "make patches: $(ls "$PATCHES"/0*.patch | grep -vc 0000-cover) patches and a cover letter"
 
 	# A fresh base repository: the base commit only (objects borrowed from
-	# the cached one), its work tree a hard-linked copy of the base tree.
-	# The build directory is fresh too: a file that a patch takes back to
-	# an older mtime would otherwise look up to date. ccache makes it cheap
-	# (the layout of the reference's build in .cache, whose objects most of
-	# the first patch's build shares).
+	# the cached one), its work tree a hard-linked copy of the base tree
+	# (without its builds).
 	rm -rf "$T" "$AMGIT" "$AM/build-$KBASE" "$AM/tree-$KBASE"
 	rm -f "$AM"/*.log
-	mkdir -p "$T" "$O"
-	cp -al "$SRC_DIR/." "$T/" && rm -f "$T/.extracted"
+	mkdir -p "$T"
+	cp -al "$SRC_DIR/." "$T/" && rm -rf "$T/.extracted" "$T/$BUILD_PREFIX"*
 	git init -q --bare "$AMGIT"
 	agit() { git --git-dir="$AMGIT" --work-tree="$T" "$@"; }
 	agit config core.bare false
@@ -340,16 +339,27 @@ check_series() {
 	export KBUILD_BUILD_TIMESTAMP="2026-01-01 00:00:00 UTC" KBUILD_BUILD_USER=luo KBUILD_BUILD_HOST=luo
 	local kmake=(make -C "$T" O="$O" ARCH=x86_64 CC="ccache gcc" -j"$JOBS")
 	local mmake=("${kmake[@]}")
-	# Every patch builds with the reference kernel's config (interop), in
-	# its layout: then the first patch compiles only what includes the files
-	# it changes, and ccache has the rest from the reference build that make
-	# check has just made (build-kernel.sh ref interop). The debug config
-	# (lockdep, KASAN, KUnit, the corruption hook) is the overlay's own
-	# debug build (check.sh's, or made here when run alone), which the
-	# series must reach: the patch after which only documentation and
-	# selftests change is proven to build it (same_kernel_as_overlay).
-	local frags=("$ROOT/configs/base.config" "$ROOT/configs/interop.config")
-	local dfrags=("$ROOT/configs/base.config" "$ROOT/configs/debug.config")
+	# Every patch builds with the reference kernel's config (its debug
+	# build, which make check has just made), incrementally from a copy of
+	# that build: the base tree's files are older than its objects, and
+	# every file a patch writes is newer. The first patch compiles only
+	# what includes the files it changes. A fresh build directory when
+	# there is no reference build (the series checked alone): ccache has
+	# most of it. Our own options (configs/ours-debug.config: KUnit, the
+	# corruption hook) make the overlay's debug build (check.sh's, or made
+	# here when run alone), which the series must reach: the patch after
+	# which only documentation and selftests change is proven to build it
+	# (same_kernel_as_overlay).
+	local frags dfrags
+	mapfile -t frags < <(kernel_frags ref debug)
+	mapfile -t dfrags < <(kernel_frags ours debug)
+	if [ -f "$R/arch/x86/boot/bzImage" ] &&
+		[ "$(cat "$R/.config-frags" 2>/dev/null)" = "$(config_id "${frags[@]}")" ]; then
+		cp -a "$R" "$O" || { notok "copy the reference's build $R"; return; }
+		objtool_from_copy "$R" "$O" "${kmake[@]}" >"$AM/objtool.log" 2>&1 ||
+			echo "# objtool is not the reference's: every object rebuilds (log: $AM/objtool.log)"
+	fi
+	mkdir -p "$O"
 
 	for p in "$PATCHES"/0*.patch; do
 		name=$(basename "$p" .patch)
@@ -463,7 +473,7 @@ check_series() {
 		notok "the final build lacks:$bad"; fi
 
 	[ "$(agit rev-parse HEAD^{tree})" = "$(cat "$PDIR/overlay.tree")" ] && agit diff-files --quiet &&
-		diff -rq "$T" "$TREE_DIR" >"$AM/diff.log" 2>&1
+		diff -rq -x "$BUILD_PREFIX*" "$T" "$TREE_DIR" >"$AM/diff.log" 2>&1
 	st=$?
 	sed 's/^/#   /' "$AM/diff.log" | head -20
 	if [ $st = 0 ]; then ok "the series ends at the overlay tree (identical)"; else
