@@ -3,7 +3,7 @@
 # Install the Debian packages the harness needs, if any is missing.
 . "$(dirname "$0")/lib.sh"
 
-need=(gcc make bc flex bison libelf-dev libssl-dev rsync cpio xz-utils
+need=(gcc make bc flex bison libelf-dev libssl-dev rsync cpio xz-utils lz4
       ccache qemu-system-x86 busybox-static kexec-tools python3 perl
       dpkg-dev gnuplot-nox python3-sphinx)
 missing=()
