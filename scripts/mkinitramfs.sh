@@ -32,5 +32,12 @@ for kv in "$@"; do
 	*) cp -a "$kv"/. "$stage/" ;;
 	esac
 done
+# busybox's applet links, made here rather than by every boot's init, and
+# last: a file copied in above is never replaced, nor written through one.
+mkdir -p "$stage/usr/bin" "$stage/usr/sbin"
+/bin/busybox --list-full | while read -r a; do
+	[ -e "$stage/$a" ] || [ -L "$stage/$a" ] || ln -s /bin/busybox "$stage/$a"
+done
+[ -L "$stage/bin/sh" ] || die "busybox --list-full made no /bin/sh"
 (cd "$stage" && find . | cpio -o -H newc --quiet) >"$out.tmp"
 mv "$out.tmp" "$out"
