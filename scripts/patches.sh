@@ -113,7 +113,10 @@ make_series() {
 	parse_series
 	set +f
 	base_repo
-	"$ROOT/scripts/mktree.sh" >/dev/null
+	# LUO_TREE_READY=1: make check has made the tree, and its hygiene
+	# check builds from it beside the series (mktree.sh copies our files
+	# again, which a compiler must not see half-written).
+	[ -n "${LUO_TREE_READY:-}" ] || "$ROOT/scripts/mktree.sh" >/dev/null
 	local base otree i p n idx parent tree msg status path
 	base=$(bgit rev-parse refs/heads/base)
 	otree=$(overlay_tree)
