@@ -46,7 +46,7 @@ STL=$ROOT/tools/testing/selftests/liveupdate
 # lines) and adds a "not ok" when it exits non-zero, reports nothing, or
 # reports another number of results than pinned. Pinned: the number of
 # checks of the harness self-test (raise it with every check added).
-HARNESS_CHECKS=98
+HARNESS_CHECKS=101
 tally() {
 	local line
 	while IFS= read -r line; do
@@ -68,17 +68,20 @@ O_OURS=$("$ROOT/scripts/build-kernel.sh" ours debug); result $? "build: ours (de
 # Does the harness itself fail when it should? It needs the base tree's
 # kunit.py, hence after the builds. It runs beside the test programs'
 # build (its lines come after theirs): each leaves a CPU idle about half
-# of the time (measured: 31 s and 61 s alone, 78 s together).
+# of the time (measured: 31 s and 61 s alone, 78 s together). Its file
+# ends with an end line (run_to), and is tallied with the status wait
+# gives (background_results): a run killed mid-way fails. So is hygiene's.
 phase "harness self-test, building test programs"
-checker_results "harness self-test" "$HARNESS_CHECKS" "$ROOT/scripts/harness-selftest.sh" \
-	>"$W/harness-selftest.txt" & pid_harness=$!
+run_to "$W/harness-selftest.txt" checker_results "harness self-test" "$HARNESS_CHECKS" \
+	"$ROOT/scripts/harness-selftest.sh" & pid_harness=$!
 "$ROOT/scripts/build-tests.sh" "$O_OURS" "$W/bin" >"$W/build-tests.log" 2>&1
 result $? "build: selftest programs" || { tail -20 "$W/build-tests.log"; }
 "$ROOT/scripts/mkinitramfs.sh" "$W/initramfs.cpio" "$W/bin" \
 	ours="$O_OURS/arch/x86/boot/bzImage" ref="$O_REF/arch/x86/boot/bzImage"
 result $? "build: initramfs"
 wait $pid_harness
-tally <"$W/harness-selftest.txt"
+st=$?
+tally < <(background_results "$W/harness-selftest.txt" $st)
 K_OURS=$O_OURS/arch/x86/boot/bzImage
 K_REF=$O_REF/arch/x86/boot/bzImage
 
@@ -220,11 +223,12 @@ tally < <(checker_results "conformance.sh" "" "$ROOT/scripts/conformance.sh" com
 # headers and the module symbols, and the series leaves the overlay tree
 # as it is (LUO_TREE_READY). Hygiene's lines come after the series'.
 phase "hygiene, documentation, patch series (side by side)"
-checker_results "hygiene.sh" "" "$ROOT/scripts/hygiene.sh" "$O_OURS" "$W" \
-	>"$W/hygiene.txt" & pid_hygiene=$!
+run_to "$W/hygiene.txt" checker_results "hygiene.sh" "" "$ROOT/scripts/hygiene.sh" "$O_OURS" "$W" \
+	& pid_hygiene=$!
 tally < <(checker_results "docs.sh" "" "$ROOT/scripts/docs.sh" --tree-ready)
 tally < <(LUO_TREE_READY=1 LUO_OVERLAY_BUILD=$O_OURS checker_results "patches.sh" "" \
 	"$ROOT/scripts/patches.sh" --check)
 wait $pid_hygiene
-tally <"$W/hygiene.txt"
+st=$?
+tally < <(background_results "$W/hygiene.txt" $st)
 summary

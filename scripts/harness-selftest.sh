@@ -300,6 +300,29 @@ checker_results docs.sh "" env LUO_CACHE="$T/no-cache" LUO_OUT="$T/docs-out" \
 	"$ROOT/scripts/docs.sh" --tree-ready >"$T/ck-docs.out" 2>&1
 check "checker: docs.sh that dies at its first cp (no tree) fails" eval \
 	'has "$T/ck-docs.out" "^not ok - docs.sh: exited with status 1" && has "$T/ck-docs.out" "^not ok - docs.sh: reported no result"'
+# A checker in the background (check.sh: the harness self-test, hygiene):
+# its file ends with an end line, and wait's status must be 0.
+run_to "$T/bg-good.txt" checker_results c 2 "$T/ck-good" &
+wait $!
+background_results "$T/bg-good.txt" $? >"$T/bg-good.out"
+check "background: a run that ends well, with its end line, passes" eval \
+	'clean "$T/bg-good.out" && [ "$(grep -c . "$T/bg-good.out")" = 2 ]'
+# killed mid-way: its parent, the run in the background, dies at once
+# (in a subshell whose stderr takes bash's "Killed")
+fakecheck ck-killed 'echo "ok - a"; kill -KILL $PPID'
+(
+	run_to "$T/bg-killed.txt" "$T/ck-killed" &
+	wait $!
+) 2>/dev/null
+background_results "$T/bg-killed.txt" $? >"$T/bg-killed.out"
+check "background: a run killed mid-way (no end line, killed) fails" eval \
+	'has "$T/bg-killed.out" "^not ok - bg-killed.txt: 0 end lines" &&
+	 has "$T/bg-killed.out" "^not ok - bg-killed.txt: the run in the background ended with status 137"'
+run_to "$T/bg-died.txt" "$T/ck-died" &
+wait $!
+background_results "$T/bg-died.txt" $? >"$T/bg-died.out"
+check "background: a run that ends with a non-zero status fails" has "$T/bg-died.out" \
+	'^not ok - bg-died.txt: the run in the background ended with status 3'
 # hygiene.sh where git ls-files finds nothing: a copy in an empty repository
 mkdir -p "$T/hyr/scripts"
 cp "$ROOT/scripts/hygiene.sh" "$ROOT/scripts/lib.sh" "$T/hyr/scripts/"

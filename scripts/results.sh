@@ -222,6 +222,33 @@ run_results() {
 		echo "not ok - $(basename "$f"): ${n:-0} end lines, expected 1 (a run killed before its end, or run twice)"
 }
 
+# run_to FILE CMD...: run CMD with its output to FILE, then the end line
+# "#luo-run-end" of run_results; the status is CMD's. For a checker that
+# check.sh runs in the background (run_to FILE CMD... &), whose lines it
+# tallies once wait has said how the run ended: background_results.
+run_to() {
+	local f=$1 st
+	shift
+	{
+		"$@"
+		st=$?
+		echo "#luo-run-end"
+	} >"$f"
+	return $st
+}
+
+# background_results FILE STATUS: the result lines of a run_to in the
+# background, whose status wait returned as STATUS. FILE must end with
+# its one end line (run_results), and STATUS must be 0: a run killed, or
+# one whose checker failed, left its results incomplete, or none at all
+# (an empty file that would read "0 passed, 0 failed").
+background_results() {
+	local f=$1 st=$2
+	run_results "$f"
+	[ "$st" = 0 ] ||
+		echo "not ok - $(basename "$f"): the run in the background ended with status $st"
+}
+
 # control_results LOG WHAT FAILS: a negative control, a two-stage kexec test
 # run so that its stage 2 must fail (luo_kexec_hostile --control leaves
 # intact the handover that stage 2 expects damaged). One result line: ok
