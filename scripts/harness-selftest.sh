@@ -8,7 +8,9 @@
 # with a broken document or a case list that does not match, patches.sh's
 # checkpatch that cannot run, a patch's kernel taken for the overlay's
 # without proof), build-tests.sh and the selftests Makefile
-# inputs that must fail, kexec result files cut short, negative controls
+# inputs that must fail, the test programs' luo_parse_args() (compiled on
+# the host) given an unknown argument, kexec result files cut short, the
+# checkers' result files of a run killed in the background, negative controls
 # that pass, a fail-nth reboot sweep that ends on an absorbed fault,
 # mktree.sh bringing a base file back with its old time or leaving ours
 # older than a copy of the reference's build, a config option
@@ -222,6 +224,33 @@ done
 check "Makefile: up-to-date programs are not rebuilt (control)" eval '! mk | grep -q -- "-o $T/mk/"'
 touch -d '+1 minute' "$T/mk-inc/linux/liveupdate.h"
 check "Makefile: a newer uAPI header rebuilds the programs" eval 'mk | grep -q -- "-o $T/mk/liveupdate "'
+
+# ---- luo_parse_args(): the test programs' arguments ----------------------
+# Compiled on the host (the uAPI header of this repository, kselftest.h of
+# the base tree) with a main that prints what it returned: an unknown
+# argument ("--rebuid" for "--rebuild") must not run another test.
+ksft=
+for d in "$TREE_DIR" "$SRC_DIR"; do
+	[ -f "$d/tools/testing/selftests/kselftest.h" ] && { ksft=$d/tools/testing/selftests; break; }
+done
+mkdir -p "$T/pa/inc/linux"
+cp "$ROOT/include/uapi/linux/liveupdate.h" "$T/pa/inc/linux/"
+printf '%s\n' '#include <stdio.h>' '#include <stdlib.h>' '#include "luo_test_utils.h"' \
+	'int main(int argc, char **argv)' '{' '	long n = 0;' \
+	'	int stage = luo_parse_args(argc, argv, getenv("LUO_N") ? &n : NULL);' '' \
+	'	printf("stage %d n %ld\n", stage, n);' '	return 0;' '}' >"$T/pa/main.c"
+gcc -D_GNU_SOURCE -isystem "$T/pa/inc" -I"${ksft:-/nonexistent}" -I"$STL" -o "$T/pa/t" \
+	"$T/pa/main.c" "$STL/luo_test_utils.c" >"$T/pa/cc.log" 2>&1
+pa() { "$T/pa/t" "$@" >"$T/pa.out" 2>&1; echo "status $?" >>"$T/pa.out"; }
+check "luo_parse_args: --stage N and -n N are taken (control)" eval \
+	'{ [ -x "$T/pa/t" ] || { cat "$T/pa/cc.log"; false; }; } &&
+	 pa --stage 1 && has "$T/pa.out" "^stage 1 n 0" && has "$T/pa.out" "^status 0" &&
+	 LUO_N=1 pa --stage=2 -n 7 && has "$T/pa.out" "^stage 2 n 7"'
+check "luo_parse_args: an unknown argument (--rebuid) fails with the usage, status 2" eval \
+	'pa --stage 1 --rebuid && has "$T/pa.out" "unknown argument .--rebuid." &&
+	 has "$T/pa.out" "^usage: " && has "$T/pa.out" "^status 2" && ! grep -q "^stage" "$T/pa.out"'
+check "luo_parse_args: -n to a program that takes no count fails" eval \
+	'pa --stage 1 -n 5 && has "$T/pa.out" "^status 2"'
 
 # ---- check-log.sh: kernel splats in a guest log ------------------------
 # A kernel line: host timestamp, then the guest's printk time.

@@ -303,8 +303,9 @@ int tap_exit_code(void)
 int luo_parse_args(int argc, char **argv, long *n)
 {
 	int stage = 0;
+	int i;
 
-	for (int i = 1; i < argc; i++) {
+	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--stage") && i + 1 < argc)
 			stage = atoi(argv[++i]);
 		else if (!strncmp(argv[i], "--stage=", 8))
@@ -314,10 +315,12 @@ int luo_parse_args(int argc, char **argv, long *n)
 		else if (!strncmp(argv[i], "-n", 2) && argv[i][2] && n)
 			*n = atol(argv[i] + 2);
 		else
-			fprintf(stderr, "%s: ignoring argument '%s'\n",
-				argv[0], argv[i]);
+			break;
 	}
-	if (stage != 1 && stage != 2) {
+	/* a typo ("--rebuid") must not run another test */
+	if (i < argc)
+		fprintf(stderr, "%s: unknown argument '%s'\n", argv[0], argv[i]);
+	if (i < argc || (stage != 1 && stage != 2)) {
 		fprintf(stderr, "usage: %s --stage 1|2%s\n", argv[0],
 			n ? " [-n N]" : "");
 		exit(2);

@@ -62,7 +62,10 @@ __printf(1, 2) void tap_note(const char *fmt, ...);
 /* Exit status: 0 if every test passed and the plan was met. */
 int tap_exit_code(void);
 
-/* Parse "--stage N" and "-n N" / "-nN". Returns the stage (1 or 2). */
+/*
+ * Parse "--stage N" and "-n N" / "-nN" (only if @n). Returns the stage (1
+ * or 2); any other argument or stage prints the usage and exits with 2.
+ */
 int luo_parse_args(int argc, char **argv, long *n);
 
 /*
