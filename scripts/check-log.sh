@@ -10,9 +10,13 @@
 # for every fault it injects (verbose=2, "FAULT_INJECTION: forcing a
 # failure") and the one warn_alloc() prints for the allocation such a
 # fault fails ("page allocation failure:", "vmalloc error:"). The latter
-# is exempt only when a fault line started it: one injected into the same
-# task, in the same kernel, and not already followed by such a dump; any
-# other allocation failure is a splat. Only the lines of such a dump are
+# is exempt only as the dump of the fault's own allocation failure: on the
+# line right after the fault's dump (its "</TASK>"), of the same task, in
+# the same kernel, and after a fault that fails such an allocation
+# (fail_page_alloc; failslab only a vmalloc's, whose vm_struct is a slab
+# object; fail_usercopy none). Any other allocation failure is a splat,
+# such as a real one that comes after a failslab or usercopy fault, or
+# anywhere later than right after a fault. Only the lines of such a dump are
 # exempt, up to its "</TASK>" or the next kernel's "Linux version" (a
 # kexec), and only from the "Call Trace:" rule: any other splat keyword
 # counts, even inside one. The debug config enables the hung-task and
@@ -37,13 +41,16 @@ set -uo pipefail
 log=${1:?log}
 
 perl -ne '
-	# $exempt: in a dump whose "Call Trace:" is expected. $fi: a fault
-	# was injected and its allocation failure may follow; $fi_comm: into
-	# which task ("" until its dump names it).
-	BEGIN { $bad = 0; $exempt = 0; $fi = 0; $fi_comm = ""; }
+	# $exempt: in a dump whose "Call Trace:" is expected. $fi: 1 in the
+	# dump of an injected fault ($fi_name: its attribute, $fi_comm: its
+	# task), 2 on the line right after its "</TASK>", 0 otherwise.
+	BEGIN { $bad = 0; $exempt = 0; $fi = 0; $fi_name = $fi_comm = ""; }
 	s/^\[[0-9.]+\] //;
 	my $klog = s/^\[ *[0-9]+\.[0-9]+\] //;
 	my $splat = 0;
+	# the one line an injected fault whose dump has just ended may excuse
+	my $after = $fi == 2;
+	$fi = 0 if $after;
 	if (/Linux version/) {
 		# a new kernel: nothing of the last one carries over
 		$exempt = 0;
@@ -52,20 +59,30 @@ perl -ne '
 	if ($klog && /FAULT_INJECTION: forcing a failure/) {
 		$exempt = 1;
 		$fi = 1;
-		$fi_comm = "";
+		$fi_name = $fi_comm = "";
 	} elsif ($klog && /^(.*?): (page allocation failure:|vmalloc error:)/) {
-		if ($fi && ($fi_comm eq "" || $fi_comm eq $1)) {
+		# the fault that failed this allocation: of the same task, its
+		# dump right before, and of a kind that fails allocations
+		# (fail_usercopy fails none; failslab no page allocation)
+		my ($comm, $kind) = ($1, $2);
+		if ($after && $fi_comm eq $comm &&
+		    ($fi_name eq "fail_page_alloc" ||
+		     ($fi_name eq "failslab" && $kind eq "vmalloc error:"))) {
 			$exempt = 1;
-			$fi = 0;
 		} else {
 			$splat = 1;
 		}
-	} elsif ($klog && $fi && $fi_comm eq "" && /\bComm: (\S+)/) {
+	} elsif ($fi == 1 && $fi_name eq "" && /^name (\S+), interval/) {
+		$fi_name = $1;
+	} elsif ($fi == 1 && $fi_comm eq "" && /\bComm: (\S+)/) {
 		$fi_comm = $1;
 	}
 	$splat ||= /Kernel panic|BUG:|BUG \S+ \([^)]*\): |Oops|WARNING:|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|lock held when returning|suspicious RCU usage|detected (expedited )?stalls|self-detected stall|kthread starved|INFO: task .* blocked|general protection fault/;
 	$splat ||= (/Call Trace:/ && !$exempt);
-	$exempt = 0 if /<\/TASK>/;
+	if (/<\/TASK>/) {
+		$exempt = 0;
+		$fi = 2 if $fi == 1;
+	}
 	if ($splat && !$bad++) {
 		chomp;
 		print "kernel splat: ", substr($_, 0, 200), "\n";

@@ -272,7 +272,7 @@ fi_dump=("FAULT_INJECTION: forcing a failure."
 	"CPU: 1 UID: 0 PID: 80 Comm: luo_fail_nth Not tainted 7.2.0 #1"
 	"Call Trace:" " <TASK>" " dump_stack_lvl+0x5d/0x80" " should_fail_ex+0x1c0/0x1d0" " </TASK>")
 alloc_dump() {
-	printf '%s\n' "$1: $2 order:0, mode:0xcc0(GFP_KERNEL), nodemask=(null)" \
+	printf '%s\n' "$1: $2 order:${3:-0}, mode:0xcc0(GFP_KERNEL), nodemask=(null)" \
 		"CPU: 1 UID: 0 PID: 80 Comm: $1 Not tainted 7.2.0 #1" \
 		"Call Trace:" " <TASK>" " warn_alloc+0x1a0/0x220" " </TASK>" "Mem-Info:"
 }
@@ -302,14 +302,36 @@ klog "$T/cl-kexec.log" "$boot" "${fi_dump[@]:0:6}" "$boot" "CPU: 0 UID: 0 PID: 1
 check "check-log: a fault injection dump cut by a kexec exempts nothing in the next kernel" splat "$T/cl-kexec.log" '^kernel splat: Call Trace:'
 klog "$T/cl-kexec2.log" "$boot" "${fi_dump[@]}" "$boot" "${pa_dump[@]}"
 check "check-log: a fault injected before a kexec does not excuse an allocation failure after it" splat "$T/cl-kexec2.log" 'luo_fail_nth: page allocation failure'
-# Rules that no debug kernel can trigger today (configs/debug.config has no
-# hung-task detector, no UBSAN, no soft-lockup detector): the parser is ready.
+# Only the dump of the fault's own allocation failure is exempt: right
+# after the fault's dump, and after a fault that fails allocations.
+fault_dump() {
+	printf '%s\n' "FAULT_INJECTION: forcing a failure." "name $1, interval 1, probability 0, space 0, times 1" \
+		"CPU: 1 UID: 0 PID: 80 Comm: luo_fail_nth Not tainted 7.2.0 #1" \
+		"Call Trace:" " <TASK>" " dump_stack_lvl+0x5d/0x80" " should_fail_ex+0x1c0/0x1d0" " </TASK>"
+}
+mapfile -t fs_dump < <(fault_dump failslab)
+mapfile -t uc_dump < <(fault_dump fail_usercopy)
+mapfile -t pa10_dump < <(alloc_dump luo_fail_nth "page allocation failure:" 10)
+mapfile -t vs_dump < <(alloc_dump luo_fail_nth "vmalloc error: size 8192, vm_struct allocation failed,")
+klog "$T/cl-slab.log" "$boot" "${fs_dump[@]}" "${pa10_dump[@]}"
+check "check-log: a real allocation failure after a failslab fault of the same task fails" \
+	splat "$T/cl-slab.log" 'luo_fail_nth: page allocation failure: order:10'
+klog "$T/cl-ucopy.log" "$boot" "${uc_dump[@]}" "${pa10_dump[@]}"
+check "check-log: a real allocation failure after a usercopy fault of the same task fails" \
+	splat "$T/cl-ucopy.log" 'luo_fail_nth: page allocation failure: order:10'
+klog "$T/cl-later.log" "$boot" "${fi_dump[@]}" "liveupdate: session s-1: preserve failed: -12" "${pa_dump[@]}"
+check "check-log: an allocation failure not right after the fault's dump fails" \
+	splat "$T/cl-later.log" 'luo_fail_nth: page allocation failure'
+klog "$T/cl-vmslab.log" "$boot" "${fs_dump[@]}" "${vs_dump[@]}"
+check "check-log: a failslab fault and the vmalloc error it causes pass (control)" nosplat "$T/cl-vmslab.log"
+# The hung-task and soft-lockup detectors and UBSAN are in the debug
+# kernel (configs/debug.config): each of their reports fails.
 klog "$T/cl-hung.log" "$boot" "INFO: task luo_kexec_simple:80 blocked for more than 122 seconds."
-check "check-log: a blocked task fails (needs DETECT_HUNG_TASK)" splat "$T/cl-hung.log" 'INFO: task luo_kexec_simple:80 blocked'
+check "check-log: a blocked task fails (DETECT_HUNG_TASK)" splat "$T/cl-hung.log" 'INFO: task luo_kexec_simple:80 blocked'
 klog "$T/cl-ubsan.log" "$boot" "UBSAN: array-index-out-of-bounds in kernel/liveupdate/luo_session.c:100:5"
-check "check-log: a UBSAN report fails (needs UBSAN)" splat "$T/cl-ubsan.log" 'UBSAN: array-index-out-of-bounds'
+check "check-log: a UBSAN report fails (UBSAN)" splat "$T/cl-ubsan.log" 'UBSAN: array-index-out-of-bounds'
 klog "$T/cl-soft.log" "$boot" "watchdog: BUG: soft lockup - CPU#1 stuck for 26s! [luo_kexec_stress:80]"
-check "check-log: a soft lockup fails (needs SOFTLOCKUP_DETECTOR)" splat "$T/cl-soft.log" 'soft lockup'
+check "check-log: a soft lockup fails (SOFTLOCKUP_DETECTOR)" splat "$T/cl-soft.log" 'soft lockup'
 
 # ---- the checkers: their exit status and their number of results ---------
 fakecheck() { printf '#!/bin/sh\n%s\n' "$2" >"$T/$1"; chmod +x "$T/$1"; }
