@@ -225,6 +225,18 @@ check "Makefile: up-to-date programs are not rebuilt (control)" eval '! mk | gre
 touch -d '+1 minute' "$T/mk-inc/linux/liveupdate.h"
 check "Makefile: a newer uAPI header rebuilds the programs" eval 'mk | grep -q -- "-o $T/mk/liveupdate "'
 
+# ---- mkinitramfs.sh: a run that fails leaves no initramfs ------------------
+# (guests would boot the last run's programs and kernels)
+mkdir -p "$T/mi/cache" "$T/mi/bin"
+echo kernel >"$T/mi/bzImage"
+mi() { LUO_CACHE=$T/mi/cache "$ROOT/scripts/mkinitramfs.sh" "$T/mi/initramfs.cpio" "$T/mi/bin" "$@" >"$T/mi.out" 2>&1; }
+check "mkinitramfs: a run that succeeds writes the initramfs (control)" eval \
+	'mi ours="$T/mi/bzImage" && cpio -it --quiet <"$T/mi/initramfs.cpio" | grep -qx boot/ours.bzImage'
+echo stale >"$T/mi/initramfs.cpio"
+check "mkinitramfs: a run that fails (a kernel missing) leaves no initramfs, not even the last run's" eval \
+	'! mi ours="$T/mi/no-bzImage" && [ ! -e "$T/mi/initramfs.cpio" ] &&
+	 [ -z "$(ls "$T/mi" | grep "^initramfs.cpio.")" ]'
+
 # ---- luo_parse_args(): the test programs' arguments ----------------------
 # Compiled on the host (the uAPI header of this repository, kselftest.h of
 # the base tree) with a main that prints what it returned: an unknown

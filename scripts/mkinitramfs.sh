@@ -4,11 +4,17 @@
 # Build the guest initramfs: static busybox, kexec-tools with its shared
 # libraries, our static test programs from BINDIR, the kernels to kexec into
 # (installed as /boot/NAME.bzImage), and the init script.
+# OUT goes first: a run that fails leaves none, never the last run's, whose
+# programs and kernels every guest would then run. It is written to a
+# temporary file, renamed once complete.
 . "$(dirname "$0")/lib.sh"
 
 out=${1:?out}; bindir=${2:?bindir}; shift 2
+rm -f "$out"
+mkdir -p "$CACHE"
 stage=$(mktemp -d "$CACHE/initramfs.XXXXXX")
-trap 'rm -rf "$stage"' EXIT
+tmp=$(mktemp "$out.XXXXXX")
+trap 'rm -rf "$stage" "$tmp"' EXIT
 
 mkdir -p "$stage"/{bin,sbin,proc,sys,dev,tmp,boot,luo/bin,lib,lib64,etc}
 cp /bin/busybox "$stage/bin/busybox"
@@ -39,5 +45,6 @@ mkdir -p "$stage/usr/bin" "$stage/usr/sbin"
 	[ -e "$stage/$a" ] || [ -L "$stage/$a" ] || ln -s /bin/busybox "$stage/$a"
 done
 [ -L "$stage/bin/sh" ] || die "busybox --list-full made no /bin/sh"
-(cd "$stage" && find . | cpio -o -H newc --quiet) >"$out.tmp"
-mv "$out.tmp" "$out"
+(cd "$stage" && find . | cpio -o -H newc --quiet) >"$tmp"
+chmod 0644 "$tmp"
+mv "$tmp" "$out"
