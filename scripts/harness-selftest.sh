@@ -554,16 +554,23 @@ mkdir -p "$T/sk/arch/x86/boot"
 : >"$T/sk/arch/x86/boot/bzImage"
 skfr=("$ROOT/configs/base.config" "$ROOT/configs/debug.config")
 config_id "${skfr[@]}" >"$T/sk/.config-frags"
-sk() { printf '%s\n' "${@:2}" | "$ROOT/scripts/patches.sh" --same-kernel "$1" "${skfr[@]}"; }
+sk() { printf '%s\n' "${@:2}" "#luo-paths-end" | "$ROOT/scripts/patches.sh" --same-kernel "$1" "${skfr[@]}"; }
 check "patches: only documentation and selftests to come: the overlay's build (control)" \
 	sk "$T/sk" Documentation/core-api/liveupdate.rst tools/testing/selftests/liveupdate/liveupdate.c
 check "patches: a kernel source still to come needs a build" eval \
 	'! sk "$T/sk" Documentation/core-api/liveupdate.rst kernel/liveupdate/luo_core.c'
 check "patches: a Kconfig still to come needs a build" eval '! sk "$T/sk" kernel/liveupdate/Kconfig'
 check "patches: an overlay build of other config fragments needs a build" eval \
-	'! echo Documentation/x.rst | "$ROOT/scripts/patches.sh" --same-kernel "$T/sk" \
+	'! printf "%s\n" Documentation/x.rst "#luo-paths-end" | "$ROOT/scripts/patches.sh" --same-kernel "$T/sk" \
 		"$ROOT/configs/base.config" "$ROOT/configs/fast.config"'
 check "patches: no overlay build named needs a build" eval '! sk "" Documentation/x.rst'
+# It fails closed: the list of paths comes from a git diff, which may fail.
+check "patches: nothing still to come (the end line alone): the overlay's build (control)" eval \
+	'echo "#luo-paths-end" | "$ROOT/scripts/patches.sh" --same-kernel "$T/sk" "${skfr[@]}"'
+check "patches: an empty list of paths (a git diff that failed) needs a build" eval \
+	'! "$ROOT/scripts/patches.sh" --same-kernel "$T/sk" "${skfr[@]}" </dev/null'
+check "patches: a list of paths cut short (no end line) needs a build" eval \
+	'! echo Documentation/x.rst | "$ROOT/scripts/patches.sh" --same-kernel "$T/sk" "${skfr[@]}"'
 rm "$T/sk/arch/x86/boot/bzImage"
 check "patches: an overlay build without a kernel needs a build" eval '! sk "$T/sk" Documentation/x.rst'
 

@@ -273,24 +273,29 @@ checkpatch_patch() {
 
 # same_kernel_as_overlay BUILD FRAGMENT... < PATHS: whether a kernel built
 # at a patch would be the overlay's own build BUILD, given the PATHS that
-# still differ from the overlay (one per line). BUILD is a build of the
-# overlay with the config FRAGMENTs that the caller has just made and
-# checked (check.sh's debug kernel, LUO_OVERLAY_BUILD); when every path
-# still to come is documentation or a selftest, building here would repeat
-# that build from the same inputs. Status 0 if so.
+# still differ from the overlay (one per line), ended by the line
+# "#luo-paths-end" (written once the git diff that lists them succeeded).
+# BUILD is a build of the overlay with the config FRAGMENTs that the
+# caller has just made and checked (check.sh's debug kernel,
+# LUO_OVERLAY_BUILD); when every path still to come is documentation or a
+# selftest, building here would repeat that build from the same inputs.
+# Status 0 if so. It fails closed: a list without its end line (empty, or
+# cut short: the git diff failed) means "build".
 same_kernel_as_overlay() {
-	local build=$1 f
+	local build=$1 f end=0
 	shift
 	[ -n "$build" ] && [ -f "$build/arch/x86/boot/bzImage" ] || return 1
 	[ "$(cat "$build/.config-frags" 2>/dev/null)" = "$(config_id "$@")" ] || return 1
 	while IFS= read -r f; do
+		[ $end = 0 ] || return 1
 		case $f in
+		"#luo-paths-end") end=1 ;;
 		Documentation/*) ;;
 		tools/testing/selftests/*) ;;
 		*) return 1 ;;
 		esac
 	done
-	return 0
+	[ $end = 1 ]
 }
 
 check_series() {
@@ -397,7 +402,8 @@ check_series() {
 		st=0
 		local what=""
 		if [ $kernel = 1 ] && same_kernel_as_overlay "${LUO_OVERLAY_BUILD:-}" \
-			"${dfrags[@]}" < <(agit diff --name-only HEAD "$(cat "$PDIR/overlay.tree")"); then
+			"${dfrags[@]}" < <(agit diff --name-only HEAD "$(cat "$PDIR/overlay.tree")" &&
+				echo "#luo-paths-end"); then
 			# Proven the same build: skip it (LUO_OVERLAY_BUILD below).
 			# No kernel builds here after it: what is still to come
 			# is documentation and selftests.
