@@ -12,8 +12,10 @@
 # the host) given an unknown argument, kexec result files cut short, the
 # checkers' result files of a run killed in the background, negative controls
 # that pass, a fail-nth reboot sweep that ends on an absorbed fault,
-# mktree.sh bringing a base file back with its old time or leaving ours
-# older than a copy of the reference's build, a config option
+# mktree.sh bringing a base file back with its old time, leaving ours
+# older than a copy of the reference's build or running while another
+# build holds the lock, mkinitramfs.sh leaving the last run's initramfs
+# when it fails, a config option
 # that did not stick; and check that they fail; and a good input that
 # must pass, so that a parser that fails everything is caught too.
 # One "ok - harness: ..." or "not ok - harness: ..." line per check (their
@@ -520,6 +522,22 @@ check "mktree --touch-changed: a base file the overlay gave back keeps its time 
 	eval '[ "$mtt/include/linux/x.h" -ot "$T/mt/refobj" ] && [ "$mtb/include/linux/y.h" -ot "$T/mt/refobj" ]'
 check "mktree --touch-changed: ... and the next tree keeps ours newer" \
 	eval 'mt && [ "$mtt/include/linux/y.h" -nt "$T/mt/refobj" ]'
+
+# ---- mktree.sh under the build lock ----------------------------------------
+# While another build holds the lock, mktree.sh waits (its rsync would give
+# the tree the base's files back under a compiler's feet); run by a script
+# that holds it (build-kernel.sh), it must not wait for its own caller.
+exec {mtlock}>"$T/mt/cache/build-$KBASE.lock"
+flock "$mtlock"
+env -u LUO_NO_BUILD_LOCK LUO_CACHE=$T/mt/cache timeout 2 "$T/mt/repo/scripts/mktree.sh" >"$T/mt-wait.out" 2>&1
+mt_rc=$?
+exec {mtlock}>&-
+check "mktree: it waits while another build holds the lock" eval \
+	'[ $mt_rc = 124 ] && has "$T/mt-wait.out" "waiting for another build"'
+check "mktree: run by a script that holds the lock (build-kernel.sh), it does not wait for it" eval \
+	'( CACHE=$T/mt/cache; unset LUO_NO_BUILD_LOCK; build_lock
+	   LUO_CACHE=$T/mt/cache timeout 20 "$T/mt/repo/scripts/mktree.sh" ) >"$T/mt-held.out" 2>&1 ||
+	 { cat "$T/mt-held.out"; false; }'
 
 # ---- build-kernel.sh: the options of the fragments stuck ---------------
 printf 'CONFIG_A=y\nCONFIG_B=n\n# CONFIG_C is not set\n' >"$T/frag.config"

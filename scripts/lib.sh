@@ -26,12 +26,18 @@ BUILD_PREFIX=.luo-build-
 
 # build_lock: hold the build lock until the calling script exits. make
 # check, make bench and make demo share the overlay tree and some build
-# directories (the reference build, ours-fast): one of them builds at a time.
+# directories (the reference build, ours-fast): one of them builds, or
+# remakes the overlay tree (mktree.sh), at a time.
 # LUO_NO_BUILD_LOCK=1 is for builds in private directories (the self-test).
+# A script run by one that holds the lock (build-kernel.sh runs mktree.sh)
+# has inherited its descriptor 9, and with it the lock: a flock belongs to
+# the open file, which both share. Opening the file again would make it
+# wait for its own caller, for ever.
 build_lock() {
 	[ -z "${LUO_NO_BUILD_LOCK:-}" ] || return 0
+	local lock=$CACHE/build-$KBASE.lock
 	mkdir -p "$CACHE"
-	exec 9>"$CACHE/build-$KBASE.lock"
+	[ "/proc/$BASHPID/fd/9" -ef "$lock" ] || exec 9>"$lock"
 	if ! flock -n 9; then
 		say "waiting for another build in $CACHE to finish"
 		flock 9

@@ -18,6 +18,11 @@
 # build directory copied from the reference's (build-kernel.sh) holds
 # objects built from the base's files, newer than ours: this makes ours
 # newer again.
+#
+# Under the build lock (lib.sh; already held when build-kernel.sh runs it):
+# rsync briefly gives every overlaid file the base's content back, and a
+# kernel build reading the tree meanwhile would compile base code into an
+# object newer than our source.
 . "$(dirname "$0")/lib.sh"
 
 touch_changed=
@@ -26,6 +31,7 @@ case ${1:-} in
 "") ;;
 *) die "usage: mktree.sh [--touch-changed]" ;;
 esac
+build_lock
 
 "$ROOT/scripts/fetch-base.sh"
 
