@@ -529,7 +529,7 @@ check "mktree --touch-changed: ... and the next tree keeps ours newer" \
 # that holds it (build-kernel.sh), it must not wait for its own caller.
 exec {mtlock}>"$T/mt/cache/build-$KBASE.lock"
 flock "$mtlock"
-env -u LUO_NO_BUILD_LOCK LUO_CACHE=$T/mt/cache timeout 2 "$T/mt/repo/scripts/mktree.sh" >"$T/mt-wait.out" 2>&1
+env -u LUO_NO_BUILD_LOCK LUO_CACHE="$T/mt/cache" timeout 2 "$T/mt/repo/scripts/mktree.sh" >"$T/mt-wait.out" 2>&1
 mt_rc=$?
 exec {mtlock}>&-
 check "mktree: it waits while another build holds the lock" eval \
