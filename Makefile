@@ -4,12 +4,14 @@
 #   make check   the whole test suite; ends with "N passed, N failed"
 #   make bench   ours against the reference, side by side
 #   make patches the overlay as a git format-patch series in out/patches/
+#   make test T="luo_kexec_simple"  one test (a line of kexec_tests.txt,
+#                kunit or selftests), built and run alone
 # KBASE=7.2 (default, Debian sid/forky) or KBASE=7.3 (trixie-backports).
 
 KBASE ?= 7.2
 export KBASE
 
-.PHONY: all deps base tree kernels demo check check-7.3 bench patches clean distclean
+.PHONY: all deps base tree kernels demo check check-7.3 bench patches test clean distclean
 
 all: check
 
@@ -40,6 +42,9 @@ bench: deps
 
 patches: deps
 	@scripts/patches.sh
+
+test: deps
+	@scripts/test.sh $(T)
 
 clean:
 	rm -rf out
