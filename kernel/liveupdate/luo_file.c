@@ -49,6 +49,7 @@
 #include <linux/list.h>
 #include <linux/list_private.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -90,6 +91,46 @@ struct luo_file {
 	struct luo_flb_deps deps;
 	struct list_head list;
 };
+
+/*
+ * The most files one session can hand over: the next kernel's limit on a
+ * block chain. PRESERVE_FD refuses more with -ENOSPC, so that the live
+ * update never fails for it. Test kernels may lower it, to reach it.
+ */
+#define LUO_MAX_FILES	(LUO_MAX_BLOCKS * LUO_BLOCK_ENTRIES(struct luo_file_ser))
+
+static unsigned long luo_max_files = LUO_MAX_FILES;
+
+static int luo_max_files_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned long n;
+	int err = kstrtoul(val, 0, &n);
+
+	if (err)
+		return err;
+	if (!n || n > LUO_MAX_FILES)
+		return -EINVAL;
+	WRITE_ONCE(luo_max_files, n);
+	return 0;
+}
+
+static const struct kernel_param_ops luo_max_files_ops = {
+	.set	= luo_max_files_set,
+	.get	= param_get_ulong,
+};
+
+module_param_cb(max_files, &luo_max_files_ops, &luo_max_files,
+		IS_ENABLED(CONFIG_LIVEUPDATE_CORRUPT_TEST) ? 0644 : 0444);
+MODULE_PARM_DESC(max_files, "The most files in one session");
+
+/*
+ * How deep the retrieves of files that depend on each other may nest
+ * (liveupdate_get_file_incoming() from a handler's retrieve or finish):
+ * each level is a handler's stack frame, and the chain comes from the
+ * previous kernel's data. Known dependencies are two or three deep
+ * (iommufd on memfd, guest_memfd on a VM's fd).
+ */
+#define LUO_FILE_MAX_DEPTH	8
 
 /* The registered handlers, in order (luo_register_rwlock). */
 static LIST_HEAD(luo_file_handlers);
@@ -361,6 +402,7 @@ void luo_file_set_init(struct luo_file_set *fs,
 	fs->count = 0;
 	kho_block_set_init(&fs->blocks, sizeof(struct luo_file_ser));
 	fs->unbound = 0;
+	fs->depth = 0;
 	fs->session = session;
 }
 
@@ -387,7 +429,7 @@ void luo_file_set_destroy(struct luo_file_set *fs)
  */
 struct luo_file_set *luo_file_set_new(struct liveupdate_session *session)
 {
-	struct luo_file_set *fs = kmalloc_obj(*fs);
+	struct luo_file_set *fs = kmalloc_obj(*fs, GFP_KERNEL_ACCOUNT);
 
 	if (fs)
 		luo_file_set_init(fs, session);
@@ -453,10 +495,12 @@ static struct liveupdate_file_handler *__luo_file_handler_for(struct file *file)
  * module and the FLBs attached to it. A rebuilt file names its handler
  * (@compatible); a file being preserved takes the first that can preserve
  * it (@compatible NULL). The registry is only read here: FLB callbacks run
- * after it is dropped, with every module they need pinned.
- * Return: 0; -ENOENT if no handler is registered (or its module is going
- * away); -ENODEV if an FLB's module is going away; -ENOMEM; or what an
- * FLB's preserve returned.
+ * after it is dropped, with every module they need pinned. Only a live
+ * module binds (see luo_module_get_live()): by then its init has attached
+ * its FLBs, so a file never binds to a handler without them.
+ * Return: 0; -ENOENT if no handler is registered (or its module is still
+ * in its init, or going away); -ENODEV if an FLB's module is going away;
+ * -ENOMEM; or what an FLB's preserve returned.
  */
 static int luo_file_bind(struct luo_file *lf, const char *compatible)
 {
@@ -466,7 +510,7 @@ static int luo_file_bind(struct luo_file *lf, const char *compatible)
 	scoped_guard(rwsem_read, &luo_register_rwlock) {
 		fh = compatible ? __luo_file_handler_find(compatible) :
 				  __luo_file_handler_for(lf->file);
-		if (!fh || !try_module_get(fh->ops->owner))
+		if (!fh || !luo_module_get_live(fh->ops->owner))
 			return -ENOENT;
 		err = __luo_flb_deps_pin(fh, &lf->deps, compatible);
 		if (err) {
@@ -508,7 +552,7 @@ static int __luo_file_index(struct luo_file_set *fs, struct luo_file *lf)
 	err = xa_insert(&luo_file_ids, lf->id, lf, GFP_KERNEL);
 	if (err)
 		return err;
-	err = xa_insert(&fs->tokens, lf->token, lf, GFP_KERNEL);
+	err = xa_insert(&fs->tokens, lf->token, lf, GFP_KERNEL_ACCOUNT);
 	if (err)
 		goto err_erase_id;
 	err = kho_block_set_grow(&fs->blocks, fs->count + 1);
@@ -553,7 +597,7 @@ static const char *__luo_file_handler_name(struct luo_file_set *fs, u64 token)
 /* A new file for @token, with a reference on the file of @fd. */
 static struct luo_file *luo_file_new(u64 token, int fd)
 {
-	struct luo_file *lf = kzalloc_obj(*lf);
+	struct luo_file *lf = kzalloc_obj(*lf, GFP_KERNEL_ACCOUNT);
 
 	if (!lf)
 		return ERR_PTR(-ENOMEM);
@@ -581,6 +625,8 @@ static int __luo_file_preserve(struct luo_file_set *fs, u64 token, int fd)
 		return -EINVAL;
 	if (xa_load(&fs->tokens, token))
 		return -EEXIST;
+	if (fs->count >= READ_ONCE(luo_max_files))
+		return -ENOSPC;
 	lf = luo_file_new(token, fd);
 	if (IS_ERR(lf))
 		return PTR_ERR(lf);
@@ -619,7 +665,8 @@ err_fput:
  * @session: The session's name, for the tracepoint.
  *
  * Context: Process context, @fs->lock held.
- * Return: 0; -EEXIST for a token in use; -EBADF; -ENOENT if no handler can
+ * Return: 0; -EEXIST for a token in use; -ENOSPC if the session holds the
+ * most files a handover carries; -EBADF; -ENOENT if no handler can
  * preserve the file; -EBUSY if it is preserved already; -ENOMEM; or what
  * the handler or an FLB returned.
  */
@@ -995,8 +1042,17 @@ static void __luo_file_retrieve_first(struct luo_file_set *fs,
 	lockdep_assert_held(&fs->lock);
 	luo_file_to_args(fs, lf, &args);
 	lf->retrieving = true;
+	fs->depth++;
 	err = lf->fh->ops->retrieve(&args);
+	fs->depth--;
 	lf->retrieving = false;
+	if (WARN_ONCE(err > 0 || (!err && !args.file),
+		      "liveupdate: handler %s: retrieve returned %d and file %p\n",
+		      lf->fh->compatible, err, args.file)) {
+		if (!err && args.file)
+			fput(args.file);
+		err = -EINVAL;
+	}
 	if (err) {
 		lf->retrieve_status = err;
 		return;
@@ -1038,8 +1094,12 @@ static int __luo_file_retrieve(struct luo_file_set *fs, u64 token,
 	/* A file whose retrieve asks for itself, through its dependencies. */
 	if (lf->retrieving)
 		return -EDEADLK;
-	if (!lf->retrieve_status)
+	if (!lf->retrieve_status) {
+		/* Its handler is not called: not remembered (not attempted). */
+		if (fs->depth >= LUO_FILE_MAX_DEPTH)
+			return -ELOOP;
 		__luo_file_retrieve_first(fs, lf);
+	}
 	if (lf->retrieve_status < 0)
 		return lf->retrieve_status;
 	*filep = get_file(lf->file);
@@ -1057,8 +1117,12 @@ static int __luo_file_retrieve(struct luo_file_set *fs, u64 token,
  * for a file whose handler registered late.
  * Return: 0; -ENOENT for an unknown token; -EIO if the file's entry was
  * malformed in the handover; -ENOPKG while the file's handler is not
- * registered (not remembered: the same call succeeds once it is); or the
- * errno of the handler's retrieve, now or the first time.
+ * registered (not remembered: the same call succeeds once it is); -ELOOP
+ * if retrieving it would nest deeper than %LUO_FILE_MAX_DEPTH retrieves of
+ * files that depend on each other (not remembered: its handler was not
+ * called, and the same call from less deep succeeds); or the errno of the
+ * handler's retrieve, now or the first time (-EINVAL for a handler that
+ * returned no file).
  */
 int luo_file_retrieve(struct luo_file_set *fs, u64 token, struct file **filep,
 		      const char *session)

@@ -23,8 +23,16 @@
  * - In the new kernel, the FLB page is read at early boot. @retrieve runs
  *   once, at the first liveupdate_flb_get_incoming() or, failing that,
  *   when the last dependent file finishes; a failed retrieve is remembered.
- *   @finish runs once the last file that depends on it has finished and
- *   every reference from liveupdate_flb_get_incoming() is put.
+ *   @finish runs once, when every file the previous kernel handed over
+ *   with the FLB is finished or given up and every reference from
+ *   liveupdate_flb_get_incoming() is put. The count of those files comes
+ *   from the FLB page, not from the files bound so far: files of several
+ *   sessions share the FLB, and a session may bind its files (its handler's
+ *   module loading late) long after another finished its own. The count
+ *   is the previous kernel's word, so it is not trusted alone: the FLB
+ *   never finishes while a file of this kernel is bound to it, and once
+ *   every incoming session is finished (or refused) every FLB left is
+ *   finished, or given up if no handler of this kernel serves it.
  *
  * The get functions take a reference and return with no lock held; the
  * matching put drops it, from any process context. LUO holds a reference
@@ -104,9 +112,13 @@ static const char *const luo_flb_in_state_names[] = {
  * @key:    The lockdep class of @lock, one per FLB.
  * @state:  See &enum luo_flb_in_state.
  * @err:    The errno of a failed retrieve (%LUO_FLB_IN_FAILED).
- * @users:  Rebuilt files that depend on it and have not finished.
+ * @users:  Rebuilt files bound to it (their handler serves it) that have
+ *          not finished.
+ * @pending: Files the previous kernel handed over with it that are neither
+ *          finished nor given up; from the FLB page (see the DOC above).
  * @refs:   References from liveupdate_flb_get_incoming() not yet put.
  * @obj:    What retrieve made of @data.
+ * @flb:    The FLB whose retrieve made @obj; valid while @owner is held.
  * @owner:  The module LUO holds a reference on for it, or NULL: held while
  *          @users is non-zero and from a successful retrieve until finish.
  */
@@ -118,8 +130,10 @@ struct luo_flb_incoming {
 	enum luo_flb_in_state state;
 	int err;
 	long users;
+	u64 pending;
 	long refs;
 	void *obj;
+	struct liveupdate_flb *flb;
 	struct module *owner;
 };
 
@@ -248,13 +262,37 @@ void luo_flb_link_free(struct luo_flb_link *link)
 	kfree(link);
 }
 
+/*
+ * An FLB other than @flb that preserved files depend on under @flb's name:
+ * one detached from every handler while its files stay preserved.
+ * Context: luo_flb_active_lock held.
+ */
+static struct luo_flb_private *__luo_flb_active_other(struct liveupdate_flb *flb)
+{
+	struct luo_flb_private *priv;
+
+	lockdep_assert_held(&luo_flb_active_lock);
+	list_for_each_entry(priv, &luo_flb_active, active)
+		if (luo_flb_of(priv) != flb &&
+		    !strncmp(luo_flb_of(priv)->compatible, flb->compatible,
+			     LIVEUPDATE_FLB_COMPAT_LENGTH))
+			return priv;
+	return NULL;
+}
+
 /**
  * __luo_flb_attach - Attach an FLB to a registered handler.
  * @fh:   The handler.
  * @link: What luo_flb_link_new() returned for the FLB; attached on
  *        success, the caller's to free on failure.
  *
- * Context: luo_register_rwlock held for write; @fh is registered.
+ * A name stands for one FLB in a handover: another FLB object of the same
+ * name is refused while the first is attached, and also while files
+ * still depend on it after it was detached (the handover would carry the
+ * name twice, and the next kernel refuses such an FLB page).
+ *
+ * Context: luo_register_rwlock held for write; @fh is registered. Takes
+ * luo_flb_active_lock.
  * Return: 0, or -EEXIST if the FLB is attached to @fh already or another
  * FLB has its compatible string.
  */
@@ -272,6 +310,9 @@ int __luo_flb_attach(struct liveupdate_file_handler *fh,
 	other = __luo_flb_find(flb->compatible);
 	if (other && other != flb)
 		return -EEXIST;
+	scoped_guard(mutex, &luo_flb_active_lock)
+		if (__luo_flb_active_other(flb))
+			return -EEXIST;
 
 	list_add_tail(&link->node, &ACCESS_PRIVATE(fh, flb_list));
 	if (!priv->handlers++)
@@ -364,7 +405,7 @@ int __luo_flb_deps_pin(struct liveupdate_file_handler *fh,
 	list_for_each_entry(link, &ACCESS_PRIVATE(fh, flb_list), node) {
 		if (incoming && !luo_flb_incoming_find(link->flb->compatible))
 			continue;
-		if (!try_module_get(link->flb->ops->owner)) {
+		if (!luo_module_get_live(link->flb->ops->owner)) {
 			luo_flb_deps_unpin(deps);
 			return -ENODEV;
 		}
@@ -408,6 +449,26 @@ static void __luo_flb_out_unref(struct liveupdate_flb *flb,
 }
 
 /*
+ * Make @flb one of the FLBs the live update hands over, unless another FLB
+ * of its name is there already: a file bound to @flb before it was
+ * detached may get here after a new FLB of the name was attached.
+ * Context: @flb's lock held.
+ */
+static int __luo_flb_activate(struct liveupdate_flb *flb,
+			      struct luo_flb_private *priv)
+{
+	lockdep_assert_held(&priv->lock);
+	guard(mutex)(&luo_flb_active_lock);
+	if (__luo_flb_active_other(flb)) {
+		pr_warn("flb %s: another FLB of this name is in use\n",
+			flb->compatible);
+		return -EEXIST;
+	}
+	list_add_tail(&priv->active, &luo_flb_active);
+	return 0;
+}
+
+/*
  * A file starts depending on @flb, whose module the caller pinned: preserve
  * it if it is the first. The pin becomes the FLB's own module reference,
  * or is dropped; the FLB keeps one reference while it is preserved.
@@ -419,11 +480,22 @@ static int luo_flb_out_use(struct liveupdate_flb *flb)
 	int err;
 
 	guard(mutex)(&priv->lock);
+	if (!priv->users) {
+		err = __luo_flb_activate(flb, priv);
+		if (err) {
+			module_put(flb->ops->owner);
+			return err;
+		}
+	}
 	if (priv->refs) {
 		module_put(flb->ops->owner);
 	} else {
 		err = flb->ops->preserve(&args);
 		if (err) {
+			if (!priv->users) {
+				guard(mutex)(&luo_flb_active_lock);
+				list_del_init(&priv->active);
+			}
 			module_put(flb->ops->owner);
 			return err;
 		}
@@ -431,10 +503,7 @@ static int luo_flb_out_use(struct liveupdate_flb *flb)
 		priv->obj = args.obj;
 	}
 	priv->refs++;
-	if (!priv->users++) {
-		guard(mutex)(&luo_flb_active_lock);
-		list_add_tail(&priv->active, &luo_flb_active);
-	}
+	priv->users++;
 	return 0;
 }
 
@@ -558,6 +627,7 @@ static void __luo_flb_retrieve(struct luo_flb_incoming *in,
 		return;
 	}
 	in->obj = args.obj;
+	in->flb = flb;
 	in->state = LUO_FLB_IN_RETRIEVED;
 	if (!in->owner) {
 		__module_get(flb->ops->owner);
@@ -589,31 +659,55 @@ static void __luo_flb_in_finish(struct luo_flb_incoming *in,
 		flb->ops->finish(&args);
 	}
 	in->obj = NULL;
+	in->flb = NULL;
 	in->state = LUO_FLB_IN_FINISHED;
 	if (in->owner)
 		__luo_flb_in_unpin(in);
 }
 
 /*
+ * No file needs the FLB any more: retrieve it if nobody did (its finish
+ * releases what it preserved), then finish it, or let the put of the last
+ * reference finish it. @flb's module is live.
+ * Context: @in->lock held.
+ */
+static void __luo_flb_in_end(struct luo_flb_incoming *in,
+			     struct liveupdate_flb *flb)
+{
+	lockdep_assert_held(&in->lock);
+	if (in->state == LUO_FLB_IN_FINISHING ||
+	    in->state == LUO_FLB_IN_FINISHED)
+		return;
+	__luo_flb_retrieve(in, flb);
+	if (in->refs)
+		in->state = LUO_FLB_IN_FINISHING;
+	else
+		__luo_flb_in_finish(in, flb);
+}
+
+/*
  * A rebuilt file that depends on @flb is finished, or forgotten (@finish
- * false). While files depend on it, the FLB pins its module.
+ * false: a rebuild undone, to be done again). The FLB ends with the last
+ * file the previous kernel handed over with it, not with the last one
+ * bound so far. While files are bound to it, the FLB pins its module.
  */
 static void luo_flb_in_unuse(struct liveupdate_flb *flb, bool finish)
 {
 	struct luo_flb_incoming *in = luo_flb_incoming_find(flb->compatible);
 
 	guard(mutex)(&in->lock);
-	if (WARN_ON_ONCE(in->users <= 0) || --in->users)
+	if (WARN_ON_ONCE(in->users <= 0))
 		return;
-	if (finish && in->state != LUO_FLB_IN_FINISHED) {
-		__luo_flb_retrieve(in, flb);
-		if (in->refs)
-			in->state = LUO_FLB_IN_FINISHING;
-		else
-			__luo_flb_in_finish(in, flb);
+	in->users--;
+	if (finish && in->pending)
+		in->pending--;
+	if (in->users)
+		return;
+	if (finish && !in->pending) {
+		__luo_flb_in_end(in, flb);
 		return;
 	}
-	/* No file and no object need the module any more. */
+	/* No bound file and no object need the module any more. */
 	if (!luo_flb_in_has_obj(in) && in->owner)
 		__luo_flb_in_unpin(in);
 }
@@ -644,6 +738,59 @@ void luo_flb_file_discard(struct luo_flb_deps *deps)
 		luo_flb_in_unuse(deps->flbs[--deps->count], false);
 	kfree(deps->flbs);
 	deps->flbs = NULL;
+}
+
+/*
+ * End an incoming FLB whose files are all finished or given up, with @flb
+ * (pinned by the caller, or NULL if no handler of this kernel serves the
+ * FLB). Without a retrieved object or @flb, it is given up.
+ */
+static void luo_flb_in_end_orphan(struct luo_flb_incoming *in,
+				  struct liveupdate_flb *flb)
+{
+	guard(mutex)(&in->lock);
+	/* A bound file keeps it: cannot be, every session is done. */
+	if (in->users || in->state == LUO_FLB_IN_FINISHED)
+		return;
+	in->pending = 0;
+	if (luo_flb_in_has_obj(in))
+		flb = in->flb;	/* pinned by @in->owner */
+	if (flb) {
+		__luo_flb_in_end(in, flb);
+		return;
+	}
+	pr_warn("flb '%.*s' given up: no handler of this kernel serves it\n",
+		(int)sizeof(in->name), in->name);
+	in->state = LUO_FLB_IN_FINISHED;
+}
+
+/**
+ * luo_flb_incoming_end_all - End the FLBs once every incoming session is done.
+ *
+ * Every incoming session is finished or refused, so every file the
+ * previous kernel handed over is finished or given up: each incoming FLB
+ * that has not finished yet (files given up without their handler never
+ * counted down) is finished now, or given up if no registered handler
+ * serves it.
+ *
+ * Context: Process context, no LUO lock held. Takes luo_register_rwlock
+ * for read, then each FLB's lock.
+ */
+void luo_flb_incoming_end_all(void)
+{
+	struct liveupdate_flb *flb;
+	unsigned int i;
+
+	for (i = 0; i < luo_flb_in_count; i++) {
+		scoped_guard(rwsem_read, &luo_register_rwlock) {
+			flb = __luo_flb_find(luo_flb_in[i].name);
+			if (flb && !luo_module_get_live(flb->ops->owner))
+				flb = NULL;
+		}
+		luo_flb_in_end_orphan(&luo_flb_in[i], flb);
+		if (flb)
+			module_put(flb->ops->owner);
+	}
 }
 
 /* Take a reference on an incoming FLB, retrieving it first if need be. */
@@ -689,6 +836,7 @@ int liveupdate_flb_get_incoming(struct liveupdate_flb *flb, void **objp)
 	in = luo_flb_incoming_find(flb->compatible);
 	if (!in)
 		return -ENOENT;
+	/* Not only live: a module may get its FLB from its own init. */
 	if (!try_module_get(flb->ops->owner))
 		return -ENODEV;
 	err = luo_flb_in_ref(in, flb, objp);
@@ -825,6 +973,8 @@ static bool luo_flb_copy_entries(struct luo_flb_incoming *in,
 				goto err;
 		memcpy(in[i].name, entry[i].name, sizeof(in[i].name));
 		in[i].data = entry[i].data;
+		/* Untrusted: it only delays the end (see the DOC above). */
+		in[i].pending = entry[i].count;
 	}
 	return true;
 
@@ -923,6 +1073,7 @@ void __luo_flb_show_registry(struct seq_file *m)
 	struct luo_flb_incoming *in;
 	enum luo_flb_in_state state;
 	long users, refs;
+	u64 pending;
 	unsigned int i;
 
 	lockdep_assert_held(&luo_register_rwlock);
@@ -938,8 +1089,10 @@ void __luo_flb_show_registry(struct seq_file *m)
 		users = data_race(in->users);
 		/* As above. */
 		refs = data_race(in->refs);
-		seq_printf(m, "flb-incoming %s users=%ld refs=%ld ",
-			   luo_flb_in_state_names[state], users, refs);
+		/* As above. */
+		pending = data_race(in->pending);
+		seq_printf(m, "flb-incoming %s users=%ld pending=%llu refs=%ld ",
+			   luo_flb_in_state_names[state], users, pending, refs);
 		seq_escape(m, in->name, " \t\n\\");
 		seq_putc(m, '\n');
 	}

@@ -7,6 +7,7 @@
 
 #include <linux/kho_block.h>
 #include <linux/liveupdate.h>
+#include <linux/module.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
@@ -80,6 +81,30 @@ struct seq_file;
  */
 extern struct rw_semaphore luo_state_rwsem;
 extern struct rw_semaphore luo_register_rwlock;
+
+/**
+ * luo_module_get_live() - Pin a module that finished its init.
+ * @mod: The module, or NULL (built in).
+ *
+ * try_module_get() also pins a module still in its init, whose init may
+ * then fail: the loader frees such a module whatever its refcount. A
+ * handler or FLB is bound to a file only once its module is live, which
+ * also means its init attached every FLB it attaches.
+ *
+ * Context: Any context.
+ * Return: true with a reference on @mod, false (no reference) if it is
+ * coming or going.
+ */
+static inline bool luo_module_get_live(struct module *mod)
+{
+	if (!try_module_get(mod))
+		return false;
+	if (mod && module_is_coming(mod)) {
+		module_put(mod);
+		return false;
+	}
+	return true;
+}
 
 /*
  * Highest number of blocks in one chain: the next kernel's kho_block limit.
@@ -179,6 +204,8 @@ void luo_session_phases(u64 *first_retrieve_ns, u64 *last_finish_ns);
  *
  * @session: The session the files belong to, for the handlers'
  *          &liveupdate_file_op_args.session (NULL in KUnit tests).
+ * @depth:  How many handler retrieves of this set are running, one
+ *          inside the other (dependent files); bounded.
  *
  * An outgoing session gets its set with its first preserved file, an
  * incoming one when it handed files over (see luo_session_files()).
@@ -191,6 +218,7 @@ struct luo_file_set {
 	struct kho_block_set blocks;
 	long unbound;
 	struct liveupdate_session *session;
+	unsigned int depth;
 };
 
 /* Files (luo_file.c). Each names the set's lock it needs in Context. */
@@ -250,6 +278,7 @@ int luo_flb_outgoing_init(void);
 int luo_flb_serialize(u64 *flbs_pa);
 
 int luo_flb_parse_incoming(struct luo_ser_reader *r, u64 flbs_pa);
+void luo_flb_incoming_end_all(void);
 void __luo_flb_show_registry(struct seq_file *m);
 
 #ifdef CONFIG_LIVEUPDATE_TEST

@@ -60,7 +60,9 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/jhash.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/nospec.h>
 #include <linux/rhashtable.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -77,7 +79,9 @@
  * @lock:     Protects everything below (see luo_internal.h).
  * @table:    The sessions by name.
  * @list:     The sessions in the order they were created or handed over.
- * @count:    Number of sessions.
+ * @count:    Number of sessions in @list.
+ * @reserved: Number of sessions in @table: those of @list and those
+ *            being created.
  * @blocks:   Outgoing: the chain the sessions are serialized into, sized
  *            when a live update starts (luo_session_serialize()).
  * @next_seq: The @seq of the next session added to @list.
@@ -88,6 +92,7 @@ struct luo_session_set {
 	struct rhashtable table;
 	struct list_head list;
 	long count;
+	long reserved;
 	struct kho_block_set blocks;
 	u64 next_seq;
 	bool incoming;
@@ -179,6 +184,39 @@ static const struct rhashtable_params luo_session_params = {
 	.automatic_shrinking	= true,
 };
 
+/*
+ * The most outgoing sessions a handover carries: the next kernel's limit
+ * on a block chain. CREATE_SESSION refuses more with -ENOSPC, counting the
+ * sessions being created, so that the live update never fails for it (the
+ * chain is allocated only then). Test kernels may lower it, to reach it.
+ */
+#define LUO_MAX_SESSIONS						\
+	(LUO_MAX_BLOCKS * LUO_BLOCK_ENTRIES(struct luo_session_ser))
+
+static unsigned long luo_max_sessions = LUO_MAX_SESSIONS;
+
+static int luo_max_sessions_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned long n;
+	int err = kstrtoul(val, 0, &n);
+
+	if (err)
+		return err;
+	if (!n || n > LUO_MAX_SESSIONS)
+		return -EINVAL;
+	WRITE_ONCE(luo_max_sessions, n);
+	return 0;
+}
+
+static const struct kernel_param_ops luo_max_sessions_ops = {
+	.set	= luo_max_sessions_set,
+	.get	= param_get_ulong,
+};
+
+module_param_cb(max_sessions, &luo_max_sessions_ops, &luo_max_sessions,
+		IS_ENABLED(CONFIG_LIVEUPDATE_CORRUPT_TEST) ? 0644 : 0444);
+MODULE_PARM_DESC(max_sessions, "The most outgoing sessions");
+
 static struct luo_session_set luo_outgoing = {
 	.lock	= __MUTEX_INITIALIZER(luo_outgoing.lock),
 	.list	= LIST_HEAD_INIT(luo_outgoing.list),
@@ -217,15 +255,18 @@ static long luo_unfinished;	/* incoming, neither finished nor broken */
 /*
  * One more incoming session is finished: log when it is the last.
  * Context: luo_incoming.lock held.
+ * Return: true if it was the last; the caller then ends the incoming FLBs
+ * (luo_flb_incoming_end_all()) once it has dropped the lock.
  */
-static void __luo_session_finished(void)
+static bool __luo_session_finished(void)
 {
 	lockdep_assert_held(&luo_incoming.lock);
 	if (--luo_unfinished)
-		return;
+		return false;
 	luo_last_finish_ns = ktime_get_boottime_ns();
 	pr_info("every session of the previous kernel is finished, %llu ns after boot\n",
 		luo_last_finish_ns);
+	return true;
 }
 
 /**
@@ -288,7 +329,7 @@ luo_session_alloc(const char *name, enum luo_session_state state)
 	size_t len = strlen(name);
 	struct liveupdate_session *session;
 
-	session = kzalloc_flex(*session, name, len + 1);
+	session = kzalloc_flex(*session, name, len + 1, GFP_KERNEL_ACCOUNT);
 	if (!session)
 		return NULL;
 	memcpy(session->name, name, len + 1);
@@ -471,15 +512,23 @@ static int luo_frozen_errno(int err)
 }
 
 /*
- * Take @session's name in @set; it is not in the set's list yet.
+ * Take @session's name in @set; it is not in the set's list yet. The
+ * outgoing set holds at most luo_max_sessions (-ENOSPC).
  * Context: @set->lock held.
  */
 static int __luo_session_reserve(struct luo_session_set *set,
 				 struct liveupdate_session *session)
 {
+	int err;
+
 	lockdep_assert_held(&set->lock);
-	return rhashtable_lookup_insert_key(&set->table, session->name,
-					    &session->node, luo_session_params);
+	if (!set->incoming && set->reserved >= READ_ONCE(luo_max_sessions))
+		return -ENOSPC;
+	err = rhashtable_lookup_insert_key(&set->table, session->name,
+					   &session->node, luo_session_params);
+	if (!err)
+		set->reserved++;
+	return err;
 }
 
 /*
@@ -491,6 +540,7 @@ static void __luo_session_unreserve(struct liveupdate_session *session)
 	lockdep_assert_held(&luo_session_set(session)->lock);
 	rhashtable_remove_fast(&luo_session_set(session)->table, &session->node,
 			       luo_session_params);
+	luo_session_set(session)->reserved--;
 }
 
 /*
@@ -570,6 +620,7 @@ static void luo_session_destroy(struct liveupdate_session *session)
 static int luo_session_finish_files(struct liveupdate_session *session)
 {
 	struct luo_file_set *fs = luo_session_files(session);
+	bool last = false;
 	int err = 0;
 
 	if (luo_session_read_state(session) == LUO_SESSION_FINISHED)
@@ -581,12 +632,16 @@ static int luo_session_finish_files(struct liveupdate_session *session)
 	trace_liveupdate_session_finish(session->name, err);
 	if (err)
 		return err;
-	guard(mutex)(&luo_incoming.lock);
-	/* Two FINISH calls may race: the session finishes once. */
-	if (session->state != LUO_SESSION_FINISHED) {
-		session->state = LUO_SESSION_FINISHED;
-		__luo_session_finished();
+	scoped_guard(mutex, &luo_incoming.lock) {
+		/* Two FINISH calls may race: the session finishes once. */
+		if (session->state != LUO_SESSION_FINISHED) {
+			session->state = LUO_SESSION_FINISHED;
+			last = __luo_session_finished();
+		}
 	}
+	/* Files given up without their handler never counted their FLBs down. */
+	if (last)
+		luo_flb_incoming_end_all();
 	return 0;
 }
 
@@ -699,7 +754,10 @@ static void luo_session_show_fdinfo(struct seq_file *m, struct file *file)
 	enum luo_session_state state = luo_session_read_state(session);
 	long files = luo_session_nr_files(session);
 
-	seq_printf(m, "name:\t%s\n", session->name);
+	/* Escaped: a name may hold a newline, which would forge a line. */
+	seq_puts(m, "name:\t");
+	seq_escape(m, session->name, "\t\n\\");
+	seq_putc(m, '\n');
 	seq_printf(m, "direction:\t%s\n",
 		   session->incoming ? "incoming" : "outgoing");
 	seq_printf(m, "state:\t%s\n", luo_session_state_names[state]);
@@ -828,8 +886,9 @@ static int luo_session_do_create(struct luo_ucmd *ucmd)
  *
  * Context: Process context. Takes luo_state_rwsem for read, twice.
  * Return: 0, -EBUSY once the live update has serialized the sessions,
- * -EINVAL for a bad name, -EEXIST for a name in use, -ENOMEM, -EMFILE or
- * -EFAULT.
+ * -EINVAL for a bad name, -EEXIST for a name in use, -ENOSPC beyond the
+ * most sessions a handover carries (counting those being created),
+ * -ENOMEM, -EMFILE or -EFAULT.
  */
 static int luo_session_create(struct luo_ucmd *ucmd)
 {
@@ -1160,7 +1219,7 @@ long luo_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
 
 	if (cmd != _IO(LIVEUPDATE_IOCTL_TYPE, nr) || nr >= ARRAY_SIZE(luo_ioctl_ops))
 		return -ENOTTY;
-	op = &luo_ioctl_ops[nr];
+	op = &luo_ioctl_ops[array_index_nospec(nr, ARRAY_SIZE(luo_ioctl_ops))];
 	if (!op->fn)
 		return -ENOTTY;
 	if (!luo_ioctl_op_of(op, kind))

@@ -258,6 +258,99 @@ TEST_F(liveupdate, session_fdinfo)
 }
 
 /*
+ * A name with a newline cannot forge a line of fdinfo: it is escaped, in
+ * octal, as in the debugfs list.
+ */
+TEST_F(liveupdate, session_fdinfo_escaped_name)
+{
+	char val[80];
+	int s;
+
+	s = luo_create_session(self->dev, "forge\nstate:\tforged");
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, luo_fdinfo(s, "state", val, sizeof(val)));
+	ASSERT_STREQ("open", val);
+	ASSERT_EQ(0, luo_fdinfo(s, "name", val, sizeof(val)));
+	ASSERT_STREQ("forge\\012state:\\011forged", val);
+	ASSERT_EQ(0, close(s));
+}
+
+#define LUO_PARAM(name)		"/sys/module/luo/parameters/" name
+/* The limits of one handover (the uAPI header): 10,000 blocks of 51 and 63. */
+#define LUO_MAX_SESSIONS	510000
+#define LUO_MAX_FILES		630000
+
+/* The value of LUO's parameter @name, or -errno. */
+static long luo_param(const char *name)
+{
+	char *text = luo_read_text(name);
+	long v = text ? strtol(text, NULL, 10) : -ENOENT;
+
+	free(text);
+	return v;
+}
+
+/*
+ * CREATE_SESSION refuses a session beyond the most one handover carries,
+ * counted at create (the limit is lowered to reach it): the live update
+ * never fails for it.
+ */
+TEST_F(liveupdate, session_limit)
+{
+	int s[4], extra, again, err;
+
+	ASSERT_EQ(LUO_MAX_SESSIONS, luo_param(LUO_PARAM("max_sessions")));
+	ASSERT_EQ(0, luo_write_file(LUO_PARAM("max_sessions"), "3"));
+	for (int i = 0; i < 3; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "limit-%d", i);
+		s[i] = luo_create_session(self->dev, name);
+	}
+	extra = luo_create_session(self->dev, "limit-extra");
+	if (s[0] >= 0)
+		close(s[0]);
+	again = luo_create_session(self->dev, "limit-again");
+	err = luo_write_file(LUO_PARAM("max_sessions"), "510000");
+	EXPECT_LE(0, s[0]);
+	EXPECT_LE(0, s[1]);
+	EXPECT_LE(0, s[2]);
+	EXPECT_EQ(-ENOSPC, extra);
+	EXPECT_LE(0, again);
+	ASSERT_EQ(0, err);
+	ASSERT_EQ(-EINVAL, luo_write_file(LUO_PARAM("max_sessions"), "510001"));
+	for (int i = 1; i < 3; i++)
+		if (s[i] >= 0)
+			close(s[i]);
+	if (again >= 0)
+		close(again);
+}
+
+/* PRESERVE_FD refuses a file beyond the most one session hands over. */
+TEST_F(liveupdate, file_limit)
+{
+	int s, m[3], r[3], err;
+
+	ASSERT_EQ(LUO_MAX_FILES, luo_param(LUO_PARAM("max_files")));
+	s = luo_create_session(self->dev, "file-limit");
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, luo_write_file(LUO_PARAM("max_files"), "2"));
+	for (int i = 0; i < 3; i++) {
+		m[i] = new_memfd();
+		r[i] = m[i] < 0 ? -errno : luo_preserve_fd(s, m[i], i + 1);
+	}
+	err = luo_write_file(LUO_PARAM("max_files"), "630000");
+	EXPECT_EQ(0, r[0]);
+	EXPECT_EQ(0, r[1]);
+	EXPECT_EQ(-ENOSPC, r[2]);
+	ASSERT_EQ(0, err);
+	for (int i = 0; i < 3; i++)
+		if (m[i] >= 0)
+			close(m[i]);
+	ASSERT_EQ(0, close(s));
+}
+
+/*
  * The debugfs list of sessions: a line per session (direction, state, file
  * count, escaped name) followed by a line per file (token, state, handler).
  * The incoming side is checked across a kexec, in luo_kexec_handler.

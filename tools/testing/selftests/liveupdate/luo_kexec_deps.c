@@ -20,14 +20,20 @@
  * - p55 is preserved, then a session "cross" whose child c91 depends on
  *   p11 of "deps": refused again (lookups never cross sessions), with
  *   every frozen file of every session unfrozen in reverse; "cross" is
- *   closed, and the live update goes ahead.
+ *   closed;
+ * - session "chain": a parent and 199 children, each depending on the one
+ *   before (tokens 100 to 299); the live update goes ahead.
  *
  * Stage 2:
  * - retrieving only c22 retrieves p11 on demand, once; userspace then gets
  *   p11 without a second retrieve; c22 sees its parent's value;
  * - c82 of "other" gets p81 (token 1 of its own session, not p11);
  * - FINISH asks every can_finish, then finishes in reverse preservation
- *   order, p33 (never retrieved) included; nothing pins the modules after.
+ *   order, p33 (never retrieved) included;
+ * - retrieving the last child of "chain" would nest 199 retrieves: it
+ *   fails with ELOOP (remembered), the kernel stays up, and the session
+ *   stays usable: a child near the parent comes back, and FINISH works;
+ * - nothing pins the modules after.
  *
  * Usage: luo_kexec_deps --stage 1|2
  */
@@ -45,6 +51,11 @@
 
 #define DEPS_MOD	"luo_test_deps"
 #define DEPS_LOG	"/sys/kernel/debug/luo_test_deps/log"
+
+/* Session "chain": file i (token CHAIN_TOKEN + i) depends on file i - 1. */
+#define CHAIN_LEN	200
+#define CHAIN_TOKEN	100
+#define CHAIN_VALUE	0x500
 
 /* As in modules/luo_test_ftype.h. */
 #define LUO_TEST_FTYPE_LINK		_IO('L', 0x70)
@@ -112,13 +123,28 @@ static void kexec_refused(int want, const char *why)
 	       why, err ? strerror(err) : "it went ahead");
 }
 
+/* Session "chain": CHAIN_LEN files, each depending on the one before. */
+static bool preserve_chain(int dev)
+{
+	int s = luo_create_session(dev, "chain");
+	int fd = -1, i;
+
+	for (i = 0; s >= 0 && i < CHAIN_LEN; i++) {
+		fd = i ? child(CHAIN_VALUE + i, fd) : parent(CHAIN_VALUE);
+		if (fd < 0 || luo_preserve_fd(s, fd, CHAIN_TOKEN + i))
+			return false;
+	}
+	take_log();
+	return s >= 0;
+}
+
 static int stage1(void)
 {
 	int dev, deps, other, tmp, cross, p11, p33, p55, c22, c44, p81, c82;
 	int p61, c62, c91;
 	bool ok;
 
-	tap_plan(13);
+	tap_plan(14);
 	ok = !luo_insmod(LUO_FTYPE_MOD, "") && !luo_insmod(DEPS_MOD, "");
 	if (!tap_ok(ok, "insmod %s %s", LUO_FTYPE_MOD, DEPS_MOD))
 		return 1;
@@ -172,6 +198,8 @@ static int stage1(void)
 		   "every session frozen, then unfrozen in reverse");
 	close(cross);
 	expect_log("U:c91", "closing cross unpreserves c91");
+	tap_ok(preserve_chain(dev), "chain: a parent and %d children, each of the one before",
+	       CHAIN_LEN - 1);
 	if (tap_exit_code())
 		return 1;
 	luo_kexec();
@@ -187,13 +215,45 @@ static int64_t parent_value(int fd)
 	return (int64_t)v;
 }
 
+/* A chain deeper than LUO nests retrieves: ELOOP, never a crash. */
+static void check_chain(int dev)
+{
+	int s = luo_retrieve_session(dev, "chain");
+	int last, again, near, fd;
+	int64_t pv;
+
+	last = s >= 0 ? luo_retrieve_fd(s, CHAIN_TOKEN + CHAIN_LEN - 1) : s;
+	again = s >= 0 ? luo_retrieve_fd(s, CHAIN_TOKEN + CHAIN_LEN - 1) : s;
+	tap_ok(last == -ELOOP && again == -ELOOP,
+	       "chain: retrieving the last of %d fails with ELOOP, remembered (%s, %s)",
+	       CHAIN_LEN, last < 0 ? strerror(-last) : "retrieved",
+	       again < 0 ? strerror(-again) : "retrieved");
+	take_log();
+	near = s >= 0 ? luo_retrieve_fd(s, CHAIN_TOKEN + 3) : s;
+	pv = near >= 0 ? parent_value(near) : near;
+	tap_ok(pv == CHAIN_VALUE + 2,
+	       "chain: the fourth file comes back, with its parent (%#llx)",
+	       (long long)pv);
+	fd = s >= 0 ? luo_retrieve_fd(s, CHAIN_TOKEN) : s;
+	tap_ok(fd >= 0, "chain: userspace gets the first file (%s)",
+	       fd < 0 ? strerror(-fd) : "ok");
+	tap_ok(s >= 0 && !luo_finish(s), "chain: FINISH works");
+	take_log();
+	if (near >= 0)
+		close(near);
+	if (fd >= 0)
+		close(fd);
+	if (s >= 0)
+		close(s);
+}
+
 static int stage2(void)
 {
 	int dev, deps, other, c22, p11, c82;
 	uint64_t v = 0;
 	int64_t pv;
 
-	tap_plan(10);
+	tap_plan(14);
 	tap_ok(!luo_insmod(LUO_FTYPE_MOD, "") && !luo_insmod(DEPS_MOD, ""),
 	       "insmod %s %s", LUO_FTYPE_MOD, DEPS_MOD);
 	dev = luo_open_device();
@@ -226,6 +286,7 @@ static int stage2(void)
 	tap_ok(!luo_finish(deps), "FINISH deps");
 	expect_log("C:p11 C:p33 C:c22 C:c44 C:p55 X:p55 X:c44 X:c22 X:p33 X:p11",
 		   "every can_finish first, then finish in reverse (p33 never retrieved)");
+	check_chain(dev);
 	close(c22);
 	close(p11);
 	close(c82);

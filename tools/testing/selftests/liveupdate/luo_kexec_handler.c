@@ -33,13 +33,28 @@
  * handler's retrieve finds it (liveupdate_flb_get_incoming()) with the
  * cookie of stage 1.
  *
- * Usage: luo_kexec_handler --stage 1|2|3 --mode late|never|flb-unregistered
+ * It also attaches another FLB object of the same name, which LUO must
+ * refuse (EEXIST) while files depend on the first, and preserves one more
+ * file: the handover must still carry the name once.
+ *
+ * --mode shared: sessions "sh-1" and "sh-2" hold one test file each, so
+ * that both files depend on the one FLB. Stage 2 opens /dev/liveupdate
+ * before loading the handler's module. A load whose init registers the
+ * handler, waits, then fails: RETRIEVE_FD meanwhile gets ENOPKG (a module
+ * in its init is not bound to), and nothing is left of it. Then the module
+ * loads: sh-1's file is retrieved and sh-1 finished, which must not finish
+ * the FLB (sh-2's file was handed over with it); sh-2's file then finds
+ * the FLB, and the FINISH of sh-2 finishes it, once.
+ *
+ * Usage: luo_kexec_handler --stage 1|2|3
+ *        --mode late|never|flb-unregistered|shared
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/reboot.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/reboot.h>
@@ -57,7 +72,15 @@
 #define MOD_MEM_SEED	77
 #define FLB_UNREGISTER	"/sys/kernel/debug/luo_test/flb_unregister"
 
-enum mode { LATE, NEVER, FLB_UNREGISTERED };
+#define FLB_REGISTER_OTHER "/sys/kernel/debug/luo_test/flb_register_other"
+/* The extra file of session "mod" in --mode flb-unregistered. */
+#define EXTRA_TOKEN	3
+
+enum mode { LATE, NEVER, FLB_UNREGISTERED, SHARED };
+
+/* --mode shared: the values of the files of sh-1 and sh-2, the cookie. */
+#define SHARED_VALUE(i)	(1000 + (i))
+#define SHARED_COOKIE	4242
 
 static uint64_t value_of(uint64_t cookie, int i)
 {
@@ -158,7 +181,7 @@ static int stage1(enum mode mode)
 	uint64_t cookie;
 	char params[64];
 
-	tap_plan(mode == FLB_UNREGISTERED ? 11 : mode == NEVER ? 11 : 9);
+	tap_plan(mode == FLB_UNREGISTERED ? 13 : mode == NEVER ? 11 : 9);
 	cookie = ((uint64_t)time(NULL) << 16 ^ getpid()) & ((1ULL << 60) - 1);
 	snprintf(params, sizeof(params), "cookie=%llu",
 		 (unsigned long long)cookie);
@@ -212,6 +235,13 @@ static int stage1(enum mode mode)
 		       luo_registry_count(LUO_TEST_HANDLER));
 		tap_ok(luo_test_stat("flb_unpreserve") == 0,
 		       "the FLB is still preserved");
+		i = luo_write_file(FLB_REGISTER_OTHER, "1");
+		tap_ok(i == -EEXIST,
+		       "another FLB of its name is refused while files depend on it (%s)",
+		       i ? strerror(-i) : "attached");
+		fd = luo_ftype_open(value_of(cookie, EXTRA_TOKEN - 1));
+		tap_ok(fd >= 0 && !luo_preserve_fd(s, fd, EXTRA_TOKEN),
+		       "one more test file is preserved in mod");
 	}
 	if (mode == NEVER)
 		stage1_trace(dev);
@@ -252,7 +282,7 @@ static uint64_t check_memfds(int dev)
  * The files of session "mod" with their handler and FLB in place; @s is
  * the session if it was retrieved already, else -1.
  */
-static void check_mod(int dev, int s, uint64_t cookie)
+static void check_mod(int dev, int s, uint64_t cookie, int nfiles)
 {
 	uint64_t v;
 	int fd, i;
@@ -278,8 +308,9 @@ static void check_mod(int dev, int s, uint64_t cookie)
 	       (uint64_t)luo_test_stat("in_cookie") == cookie,
 	       "the FLB's handle is intact: cookie %lld",
 	       luo_test_stat("in_cookie"));
-	tap_ok(s >= 0 && !luo_finish(s) && luo_test_stat("finish") == NR_MOD_FILES,
-	       "finish mod");
+	tap_ok(s >= 0 && !luo_finish(s) && luo_test_stat("finish") == nfiles,
+	       "finish mod: %d finishes (%lld)", nfiles,
+	       luo_test_stat("finish"));
 }
 
 /*
@@ -487,7 +518,7 @@ static int stage2(enum mode mode)
 		return 1;
 	cookie = check_memfds(dev);
 	if (mode == FLB_UNREGISTERED) {
-		check_mod(dev, -1, cookie);
+		check_mod(dev, -1, cookie, NR_MOD_FILES + 1);
 		return tap_exit_code();
 	}
 
@@ -533,11 +564,138 @@ static int stage2(enum mode mode)
 	tap_ok(!luo_insmod(LUO_FTYPE_MOD, "") &&
 	       !luo_insmod(LUO_HANDLER_MOD, "cookie=1"),
 	       "insmod %s and %s, late", LUO_FTYPE_MOD, LUO_HANDLER_MOD);
-	check_mod(dev, s, cookie);
+	check_mod(dev, s, cookie, NR_MOD_FILES);
 	/* Neither session blocks the next live update: stage 3. */
 	if (tap_exit_code())
 		return 1;
 	luo_kexec();
+}
+
+/* --mode shared, stage 1: one test file in each of sh-1 and sh-2. */
+static int stage1_shared(void)
+{
+	char name[8], params[32];
+	int dev, s, fd, i;
+
+	tap_plan(4);
+	snprintf(params, sizeof(params), "cookie=%d", SHARED_COOKIE);
+	tap_ok(!luo_insmod(LUO_FTYPE_MOD, "") &&
+	       !luo_insmod(LUO_HANDLER_MOD, params), "insmod %s and %s %s",
+	       LUO_FTYPE_MOD, LUO_HANDLER_MOD, params);
+	dev = luo_open_device();
+	if (!tap_ok(dev >= 0, "open %s", LUO_DEVICE))
+		return 1;
+	for (i = 1; i <= 2; i++) {
+		snprintf(name, sizeof(name), "sh-%d", i);
+		s = luo_create_session(dev, name);
+		fd = luo_ftype_open(SHARED_VALUE(i));
+		tap_ok(s >= 0 && fd >= 0 && !luo_preserve_fd(s, fd, 1),
+		       "preserve a test file in session %s", name);
+	}
+	if (tap_exit_code())
+		return 1;
+	luo_kexec();
+}
+
+/*
+ * Load the handler's module with an init that registers, waits and fails;
+ * meanwhile the file of @s must not bind to it. Returns whether it did not.
+ */
+static bool failing_init(int s)
+{
+	int i, fd = -EBADF, status = 0, seen = 0;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		_exit(luo_insmod(LUO_HANDLER_MOD, "init_fail=3000") ? 0 : 1);
+	if (pid < 0)
+		return false;
+	/* Wait until the init has registered the handler. */
+	for (i = 0; i < 250 && !seen; i++) {
+		seen = luo_registry_count(LUO_TEST_HANDLER) == 1;
+		if (!seen)
+			usleep(10000);
+	}
+	if (seen)
+		fd = luo_retrieve_fd(s, 1);
+	waitpid(pid, &status, 0);
+	tap_ok(seen && fd == -ENOPKG,
+	       "RETRIEVE_FD while the handler's module is in its init: ENOPKG (%s)",
+	       !seen ? "the handler never registered" :
+	       fd < 0 ? strerror(-fd) : "bound to it");
+	tap_ok(WIFEXITED(status) && !WEXITSTATUS(status) &&
+	       luo_registry_count(LUO_TEST_HANDLER) == 0 &&
+	       luo_module_refcnt(LUO_HANDLER_MOD) == -ENOENT,
+	       "its init failed and left nothing behind");
+	if (fd >= 0)
+		close(fd);
+	return fd == -ENOPKG;
+}
+
+/* Retrieve the file of @s and check its value @i; returns the fd. */
+static int shared_file(int s, int i)
+{
+	uint64_t v = 0;
+	int fd = s >= 0 ? luo_retrieve_fd(s, 1) : -EBADF;
+	bool ok = fd >= 0 && !luo_ftype_value(fd, &v);
+
+	tap_ok(ok && v == SHARED_VALUE(i),
+	       "the test file of sh-%d holds %d (%s, %llu)", i, SHARED_VALUE(i),
+	       fd < 0 ? strerror(-fd) : "ok", (unsigned long long)v);
+	return fd;
+}
+
+/* --mode shared, stage 2: see the top of the file. */
+static int stage2_shared(void)
+{
+	int dev, s1, s2, f1, f2;
+	bool ok;
+
+	tap_plan(13);
+	tap_ok(luo_module_refcnt(LUO_HANDLER_MOD) == -ENOENT &&
+	       !luo_insmod(LUO_FTYPE_MOD, ""),
+	       "%s is not loaded; insmod %s", LUO_HANDLER_MOD, LUO_FTYPE_MOD);
+	dev = luo_open_device();
+	s1 = dev >= 0 ? luo_retrieve_session(dev, "sh-1") : -EBADF;
+	s2 = dev >= 0 ? luo_retrieve_session(dev, "sh-2") : -EBADF;
+	if (!tap_ok(s1 >= 0 && s2 >= 0, "open %s, retrieve sh-1 and sh-2",
+		    LUO_DEVICE))
+		return 1;
+	if (!failing_init(s1))
+		return 1;
+	tap_ok(!luo_insmod(LUO_HANDLER_MOD, "cookie=1"), "insmod %s",
+	       LUO_HANDLER_MOD);
+	f1 = shared_file(s1, 1);
+	tap_ok(luo_test_stat("flb_retrieve") == 1 &&
+	       luo_test_stat("in_cookie") == SHARED_COOKIE,
+	       "the FLB is retrieved with the cookie %d (%lld)", SHARED_COOKIE,
+	       luo_test_stat("in_cookie"));
+	ok = !luo_finish(s1);
+	tap_ok(ok && luo_test_stat("finish") == 1,
+	       "FINISH sh-1 finishes its file");
+	tap_ok(luo_test_stat("flb_finish") == 0,
+	       "the FLB is not finished: sh-2's file was handed over with it (finished %lld)",
+	       luo_test_stat("flb_finish"));
+	f2 = shared_file(s2, 2);
+	tap_ok(luo_test_stat("flb_missing") == 0 &&
+	       luo_test_stat("flb_retrieve") == 1,
+	       "sh-2's file finds the FLB (missing %lld, retrieved %lld)",
+	       luo_test_stat("flb_missing"), luo_test_stat("flb_retrieve"));
+	ok = !luo_finish(s2);
+	tap_ok(ok && luo_test_stat("finish") == 2 &&
+	       luo_test_stat("flb_finish") == 1,
+	       "FINISH sh-2 finishes the FLB, once (%lld)",
+	       luo_test_stat("flb_finish"));
+	close(f1);
+	close(f2);
+	close(s1);
+	close(s2);
+	tap_ok(!luo_rmmod(LUO_HANDLER_MOD),
+	       "nothing pins %s once both sessions are finished",
+	       LUO_HANDLER_MOD);
+	return tap_exit_code();
 }
 
 /* Stage 3 (late): the live update after the orphans went ahead. */
@@ -569,13 +727,16 @@ int main(int argc, char **argv)
 			mode = !strcmp(argv[i + 1], "late") ? LATE :
 			       !strcmp(argv[i + 1], "never") ? NEVER :
 			       !strcmp(argv[i + 1], "flb-unregistered") ?
-			       FLB_UNREGISTERED : -1;
+			       FLB_UNREGISTERED :
+			       !strcmp(argv[i + 1], "shared") ? SHARED : -1;
 	}
 	if (mode < 0 || stage < 1 || stage > 3 || (stage == 3 && mode != LATE)) {
-		fprintf(stderr, "usage: %s --stage 1|2|3 --mode late|never|flb-unregistered\n",
-			argv[0]);
+		fprintf(stderr, "usage: %s --stage 1|2|3 --mode %s\n", argv[0],
+			"late|never|flb-unregistered|shared");
 		return 2;
 	}
+	if (mode == SHARED)
+		return stage == 1 ? stage1_shared() : stage2_shared();
 	if (stage == 3)
 		return stage3();
 	return stage == 1 ? stage1(mode) : stage2(mode);

@@ -24,6 +24,16 @@
  * stays loaded: files preserved before still depend on it, so LUO must hand
  * it over all the same.
  *
+ * Writing anything to /sys/kernel/debug/luo_test/flb_register_other
+ * attaches another FLB object under the same compatible string to the
+ * handler; the write fails with what liveupdate_register_flb() returned.
+ * While files depend on the first FLB, LUO must refuse it (-EEXIST).
+ *
+ * The module parameter @init_fail (milliseconds) makes the init register
+ * the handler and its FLB, wait that long, then unregister them and fail,
+ * as a driver whose probe fails late does: a file bound meanwhile would
+ * keep a handler whose module the loader frees.
+ *
  * The exit function unregisters the handler only: LUO must unregister the
  * FLB with it, which the tests check in LUO's debugfs registry.
  *
@@ -44,6 +54,7 @@
 
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/io.h>
@@ -63,6 +74,11 @@
 static unsigned long cookie;
 module_param(cookie, ulong, 0444);
 MODULE_PARM_DESC(cookie, "Value the FLB hands over to the next kernel");
+
+static unsigned int init_fail;
+module_param(init_fail, uint, 0444);
+MODULE_PARM_DESC(init_fail,
+		 "If N > 0, init registers, waits N ms, unregisters and fails");
 
 static int fail_freeze;
 module_param(fail_freeze, int, 0644);
@@ -205,6 +221,12 @@ static const struct liveupdate_flb_ops luo_test_flb_ops = {
 };
 
 static struct liveupdate_flb luo_test_flb = {
+	.ops		= &luo_test_flb_ops,
+	.compatible	= "luo-test-flb-v1",
+};
+
+/* Another FLB object of the same name (flb_register_other). */
+static struct liveupdate_flb luo_test_flb_other = {
 	.ops		= &luo_test_flb_ops,
 	.compatible	= "luo-test-flb-v1",
 };
@@ -394,6 +416,20 @@ static const struct file_operations luo_test_unregister_fops = {
 	.write	= luo_test_unregister_write,
 };
 
+static ssize_t luo_test_register_other_write(struct file *file,
+					     const char __user *ubuf,
+					     size_t len, loff_t *ppos)
+{
+	int err = liveupdate_register_flb(&luo_test_fh, &luo_test_flb_other);
+
+	return err ?: len;
+}
+
+static const struct file_operations luo_test_register_other_fops = {
+	.owner	= THIS_MODULE,
+	.write	= luo_test_register_other_write,
+};
+
 static ssize_t luo_test_finish_release_write(struct file *file,
 					     const char __user *ubuf,
 					     size_t len, loff_t *ppos)
@@ -419,6 +455,12 @@ static int __init luo_test_handler_init(void)
 		liveupdate_unregister_file_handler(&luo_test_fh);
 		return err;
 	}
+	if (init_fail) {
+		msleep(init_fail);
+		pr_info("init fails on purpose after %u ms\n", init_fail);
+		liveupdate_unregister_file_handler(&luo_test_fh);
+		return -EAGAIN;
+	}
 	luo_test_dir = debugfs_create_dir("luo_test", NULL);
 	debugfs_create_file("stats", 0400, luo_test_dir, NULL,
 			    &luo_test_stats_fops);
@@ -426,6 +468,8 @@ static int __init luo_test_handler_init(void)
 			    &luo_test_hold_fops);
 	debugfs_create_file("flb_unregister", 0200, luo_test_dir, NULL,
 			    &luo_test_unregister_fops);
+	debugfs_create_file("flb_register_other", 0200, luo_test_dir, NULL,
+			    &luo_test_register_other_fops);
 	debugfs_create_file("finish_release", 0200, luo_test_dir, NULL,
 			    &luo_test_finish_release_fops);
 	return 0;
