@@ -13,11 +13,10 @@
  * over. This file is the bottom layer that every reader of the handover
  * (sessions, files, FLBs) goes through:
  *
- * - A page is used only if KHO preserved it: its &struct page still
- *   carries the mark KHO's early boot code puts on every preserved page
- *   (order 0, as all of LUO's pages are), which KHO clears when the page
- *   is restored. A page of this kernel, or a page that was already given
- *   back, is refused.
+ * - A page is used only if KHO preserved it (order 0, as all of LUO's
+ *   pages are) and has not restored it yet, as kho_is_preserved() tells
+ *   without decoding KHO's own marks. A page of this kernel, or a page
+ *   that was already given back, is refused.
  * - A page is used once per handover: every page is claimed when it is
  *   first read, and a second claim is refused: a loop within a chain, or a
  *   page shared by two chains (then nobody can tell which of them owns
@@ -34,7 +33,6 @@
 #include <linux/init.h>
 #include <linux/io.h>
 #include <linux/kexec_handover.h>
-#include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -74,25 +72,12 @@ void luo_disable(void)
 	luo_enabled = false;
 }
 
-/*
- * How KHO marks a page it preserved, in page->private, until the page is
- * restored: the layout of kexec_handover.c's kho_page_info (the order in
- * the low half, "KHOP" in the high half). LUO only hands over order-0
- * pages.
- */
-#define LUO_KHO_PAGE_MAGIC	0x4b484f50UL
-#define LUO_KHO_PAGE_ORDER0	(LUO_KHO_PAGE_MAGIC << 32)
-
+/* A page of the previous kernel, if KHO preserved it (order 0, as LUO's). */
 static const void *luo_kho_map(struct luo_ser_reader *r, u64 pa)
 {
-	struct page *page;
-
-	if (!pa || !PAGE_ALIGNED(pa))
+	if (!pa || !kho_is_preserved(pa, 0))
 		return NULL;
-	page = pfn_to_online_page(PHYS_PFN(pa));
-	if (!page || page_private(page) != LUO_KHO_PAGE_ORDER0)
-		return NULL;
-	return page_address(page);
+	return phys_to_virt(pa);
 }
 
 static void luo_kho_release(struct luo_ser_reader *r, u64 pa)
