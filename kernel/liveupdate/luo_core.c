@@ -69,7 +69,11 @@ static struct {
 	struct luo_ser *out;		/* the root handed to the next kernel */
 	u64 liveupdate_num;		/* live updates that led to this kernel */
 	u64 in_sessions_pa;		/* incoming sessions, until rebuilt */
-	bool in_pending;		/* luo_state_rwsem held for write */
+	/*
+	 * Set at boot, cleared once under luo_state_rwsem held for write,
+	 * never set again: read without the lock, false is final.
+	 */
+	bool in_pending;
 	bool in_corrupt;		/* refuse the incoming sessions */
 	atomic_t opened;
 } luo_global;
@@ -132,7 +136,7 @@ static int __luo_rebuild_incoming(void)
 	if (!luo_global.in_pending)
 		return 0;
 	if (luo_global.in_corrupt) {
-		luo_global.in_pending = false;
+		WRITE_ONCE(luo_global.in_pending, false);
 		pr_err("refusing the previous kernel's sessions: its FLB state is malformed\n");
 		return -EIO;
 	}
@@ -142,13 +146,13 @@ static int __luo_rebuild_incoming(void)
 	trace_liveupdate_rebuild(ktime_to_ns(ktime_sub(ktime_get(), start)), err);
 	if (!err) {
 		luo_ser_release_all(&r);
-		luo_global.in_pending = false;
+		WRITE_ONCE(luo_global.in_pending, false);
 		luo_phases_rebuilt(start);
 		return 0;
 	}
 	luo_ser_unclaim_all(&r);
 	if (err == -EINVAL || err == -EADDRINUSE) {
-		luo_global.in_pending = false;
+		WRITE_ONCE(luo_global.in_pending, false);
 		pr_err("refusing the previous kernel's sessions: malformed handover: %pe\n",
 		       ERR_PTR(err));
 	} else {
@@ -164,7 +168,13 @@ static int luo_device_open(struct inode *inode, struct file *file)
 
 	if (atomic_cmpxchg(&luo_global.opened, 0, 1))
 		return -EBUSY;
-
+	/*
+	 * Only a rebuild needs the sessions to itself: an open with nothing
+	 * pending takes no lock, so it never queues behind a long command
+	 * (nor makes every other session's command queue behind it).
+	 */
+	if (!READ_ONCE(luo_global.in_pending))
+		return 0;
 	scoped_guard(rwsem_write, &luo_state_rwsem)
 		err = __luo_rebuild_incoming();
 	if (err)

@@ -367,7 +367,8 @@ static const char *luo_file_state_name(struct luo_file *lf, bool incoming)
  * Never waits: while the session is in a callback (its lock is taken),
  * one line says "busy" instead.
  *
- * Context: Process context; the session set's lock held.
+ * Context: Process context; the caller (the debugfs list) holds the lock
+ * of the session's set, which keeps @fs alive; @fs->lock is only tried.
  */
 void luo_file_show(struct seq_file *m, struct luo_file_set *fs, bool incoming)
 {
@@ -414,6 +415,7 @@ void luo_file_set_init(struct luo_file_set *fs,
  */
 void luo_file_set_destroy(struct luo_file_set *fs)
 {
+	lockdep_assert_not_held(&fs->lock);
 	WARN_ON_ONCE(fs->count || !list_empty(&fs->files));
 	xa_destroy(&fs->tokens);
 	kho_block_set_destroy(&fs->blocks);
@@ -454,7 +456,9 @@ void luo_file_set_free(struct luo_file_set *fs)
  * luo_file_set_count - The number of files in a set.
  * @fs: The set.
  *
- * Context: @fs->lock held, or the live update's luo_state_rwsem for write.
+ * Context: Any. Exact under @fs->lock, or while the live update holds
+ * luo_state_rwsem for write; a view of a moment otherwise (fdinfo and the
+ * debugfs list read it so, to wait on no callback), so nothing is asserted.
  * Return: the number of files.
  */
 long luo_file_set_count(struct luo_file_set *fs)
@@ -673,7 +677,10 @@ err_fput:
 int luo_file_preserve(struct luo_file_set *fs, u64 token, int fd,
 		      const char *session)
 {
-	int err = __luo_file_preserve(fs, token, fd);
+	int err;
+
+	lockdep_assert_held(&fs->lock);
+	err = __luo_file_preserve(fs, token, fd);
 
 	if (trace_liveupdate_file_preserve_enabled())
 		trace_liveupdate_file_preserve(session, token, err ? "-" :
@@ -828,7 +835,7 @@ void luo_file_serialize(struct luo_file_set *fs, struct luo_file_set_ser *ser)
 	struct luo_file *lf;
 
 	lockdep_assert_held(&fs->lock);
-	luo_block_set_rewind(&fs->blocks);
+	luo_block_set_rewind(&fs->blocks, &fs->lock);
 	kho_block_set_it_init(&it, &fs->blocks);
 	list_for_each_entry(lf, &fs->files, list) {
 		entry = kho_block_set_it_reserve_entry(&it);
@@ -1127,7 +1134,10 @@ static int __luo_file_retrieve(struct luo_file_set *fs, u64 token,
 int luo_file_retrieve(struct luo_file_set *fs, u64 token, struct file **filep,
 		      const char *session)
 {
-	int err = __luo_file_retrieve(fs, token, filep);
+	int err;
+
+	lockdep_assert_held(&fs->lock);
+	err = __luo_file_retrieve(fs, token, filep);
 
 	if (trace_liveupdate_file_retrieve_enabled())
 		trace_liveupdate_file_retrieve(session, token,

@@ -537,6 +537,7 @@ int luo_flb_file_preserve(struct luo_flb_deps *deps)
 	unsigned int i, j;
 	int err;
 
+	lockdep_assert_not_held(&luo_register_rwlock);
 	for (i = 0; i < deps->count; i++) {
 		err = luo_flb_out_use(deps->flbs[i]);
 		if (err)

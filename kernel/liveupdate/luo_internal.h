@@ -45,7 +45,10 @@ struct seq_file;
  *                         caller stalled there (a userfaultfd) stalls no
  *                         one else. Write: liveupdate_reboot(), which
  *                         thus excludes every change to sessions while it
- *                         freezes and serializes them.
+ *                         freezes and serializes them (its callbacks run
+ *                         under this and each session's file-set lock
+ *                         only), and the rebuild of the incoming sessions
+ *                         at the first open that has one to do.
  *  luo_session_set.lock   luo_session.c, one per direction. The set's
  *                         table, list, count and block chain; the lookup
  *                         of a session by name; each session's state.
@@ -118,7 +121,8 @@ static inline bool luo_module_get_live(struct module *mod)
 
 /**
  * luo_block_set_rewind() - Make an outgoing chain ready to be written again.
- * @bs: The chain.
+ * @bs:   The chain.
+ * @lock: The lock of the set that owns @bs (asserted).
  *
  * Only the counts are reset: the entries are rewritten in order and a
  * reader stops at a block's count, so the bytes of an earlier serialization
@@ -127,10 +131,12 @@ static inline bool luo_module_get_live(struct module *mod)
  *
  * Context: The lock of the set that owns @bs.
  */
-static inline void luo_block_set_rewind(struct kho_block_set *bs)
+static inline void luo_block_set_rewind(struct kho_block_set *bs,
+					struct mutex *lock)
 {
 	struct kho_block *block;
 
+	lockdep_assert_held(lock);
 	list_for_each_entry(block, &bs->blocks, list)
 		block->ser->count = 0;
 }

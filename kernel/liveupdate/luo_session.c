@@ -36,11 +36,16 @@
  * session and file twice (once to freeze them all, once to write them
  * out).
  *
- * One caller never waits on another's copy to userspace or on a handler
- * of another session: the locks of a set of sessions are held only to look
- * a session up or change its state, and a command copies its answer back
- * and installs its fd with no lock held. A session's handlers run under
- * that session's own lock. A live update that runs while a
+ * One caller never waits on another's copy to userspace, and a command
+ * never waits on a handler of another session: the locks of a set of
+ * sessions are held only to look a session up or change its state, and a
+ * command copies its answer back and installs its fd with no lock held. A
+ * session's handlers run under that session's own lock. The exception is
+ * the live update itself: liveupdate_reboot() holds luo_state_rwsem for
+ * write across every freeze, so commands wait for the whole freeze, and
+ * it waits for the commands in progress (a FINISH or a close that runs its
+ * handlers' finish holds that lock for read). fdinfo and the debugfs list
+ * wait for neither. A live update that runs while a
  * %LIVEUPDATE_IOCTL_CREATE_SESSION waits in its copy back does not hand
  * that session over (the call never completed; see
  * &enum luo_session_state); one that runs while a
@@ -745,8 +750,8 @@ static const char *const luo_session_state_names[] = {
  * /proc/PID/fdinfo/FD of a session fd, so that a program can recognise a
  * session fd and an operator can see what it holds. The format is in
  * Documentation/userspace-api/liveupdate.rst. Only the set lock is taken,
- * which is never held across a callback or a copy: reading fdinfo never
- * waits on a handler.
+ * which is never held across a callback or a copy (the live update's
+ * freeze included): reading fdinfo never waits on a handler.
  */
 static void luo_session_show_fdinfo(struct seq_file *m, struct file *file)
 {
@@ -1114,6 +1119,7 @@ static int luo_session_get_name(struct luo_ucmd *ucmd)
 	struct liveupdate_session *session = luo_ucmd_session(ucmd);
 	int err;
 
+	lockdep_assert_not_held(&luo_state_rwsem);
 	err = luo_frozen_errno(0);
 	if (err)
 		return err;
@@ -1217,6 +1223,7 @@ long luo_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
 	};
 	int err;
 
+	lockdep_assert_not_held(&luo_state_rwsem);
 	if (cmd != _IO(LIVEUPDATE_IOCTL_TYPE, nr) || nr >= ARRAY_SIZE(luo_ioctl_ops))
 		return -ENOTTY;
 	op = &luo_ioctl_ops[array_index_nospec(nr, ARRAY_SIZE(luo_ioctl_ops))];
@@ -1246,14 +1253,17 @@ long luo_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
 
 /*
  * Unfreeze the outgoing sessions before @last (all of them if NULL), in
- * reverse order: the undoing of a freeze mirrors it.
- * Context: luo_outgoing.lock held.
+ * reverse order: the undoing of a freeze mirrors it. The live update owns
+ * the sessions (no command changes the list while it holds luo_state_rwsem
+ * for write), so the handlers run without the set's lock, which fdinfo
+ * and the debugfs list take.
+ * Context: luo_state_rwsem held for write.
  */
 static void __luo_session_unfreeze_until(struct liveupdate_session *last)
 {
 	struct liveupdate_session *session;
 
-	lockdep_assert_held(&luo_outgoing.lock);
+	lockdep_assert_held_write(&luo_state_rwsem);
 	session = list_prepare_entry(last, &luo_outgoing.list, list);
 	list_for_each_entry_continue_reverse(session, &luo_outgoing.list, list)
 		luo_session_files_apply(session, luo_file_unfreeze_all);
@@ -1261,8 +1271,9 @@ static void __luo_session_unfreeze_until(struct liveupdate_session *last)
 
 /*
  * Freeze the files of every outgoing session, in order. If one cannot
- * freeze, the sessions before it are unfrozen again.
- * Context: luo_outgoing.lock held.
+ * freeze, the sessions before it are unfrozen again. As for the unfreeze,
+ * the handlers run under each session's own lock only.
+ * Context: luo_state_rwsem held for write.
  * Return: 0, or the errno of the freeze that failed.
  */
 static int __luo_session_freeze_all(void)
@@ -1271,7 +1282,7 @@ static int __luo_session_freeze_all(void)
 	struct luo_file_set *fs;
 	int err = 0;
 
-	lockdep_assert_held(&luo_outgoing.lock);
+	lockdep_assert_held_write(&luo_state_rwsem);
 	list_for_each_entry(session, &luo_outgoing.list, list) {
 		fs = luo_session_files(session);
 		if (!fs)
@@ -1303,7 +1314,7 @@ static long __luo_session_write_all(void)
 	long nr_files = 0;
 
 	lockdep_assert_held(&luo_outgoing.lock);
-	luo_block_set_rewind(&luo_outgoing.blocks);
+	luo_block_set_rewind(&luo_outgoing.blocks, &luo_outgoing.lock);
 	kho_block_set_it_init(&it, &luo_outgoing.blocks);
 	list_for_each_entry(session, &luo_outgoing.list, list) {
 		ser = kho_block_set_it_reserve_entry(&it);
@@ -1341,16 +1352,17 @@ int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files,
 	int err;
 
 	lockdep_assert_held_write(&luo_state_rwsem);
-	guard(mutex)(&luo_outgoing.lock);
-
 	/*
 	 * The session chain is sized now rather than as sessions come and
 	 * go, so that a session costs no handover memory until a live
 	 * update starts (each entry is as large as a session). Without the
 	 * memory the live update is refused before anything is frozen.
 	 */
-	kho_block_set_shrink(&luo_outgoing.blocks, luo_outgoing.count);
-	err = kho_block_set_grow(&luo_outgoing.blocks, luo_outgoing.count);
+	scoped_guard(mutex, &luo_outgoing.lock) {
+		kho_block_set_shrink(&luo_outgoing.blocks, luo_outgoing.count);
+		err = kho_block_set_grow(&luo_outgoing.blocks,
+					 luo_outgoing.count);
+	}
 	if (err) {
 		pr_err("no memory to hand over %ld sessions: %pe\n",
 		       luo_outgoing.count, ERR_PTR(err));
@@ -1358,8 +1370,10 @@ int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files,
 		return err;
 	}
 
+	/* The handlers' freeze runs without the set's lock. */
 	err = __luo_session_freeze_all();
 	*freeze_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
+	guard(mutex)(&luo_outgoing.lock);
 	if (err) {
 		kho_block_set_shrink(&luo_outgoing.blocks, 0);
 		return err;
@@ -1379,8 +1393,8 @@ int luo_session_serialize(u64 *sessions_pa, long *nr_sessions, long *nr_files,
 void luo_session_unfreeze(void)
 {
 	lockdep_assert_held_write(&luo_state_rwsem);
-	guard(mutex)(&luo_outgoing.lock);
 	__luo_session_unfreeze_until(NULL);
+	guard(mutex)(&luo_outgoing.lock);
 	kho_block_set_shrink(&luo_outgoing.blocks, 0);
 	luo_frozen = false;
 }
