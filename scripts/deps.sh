@@ -5,7 +5,7 @@
 
 need=(gcc make bc flex bison libelf-dev libssl-dev rsync cpio xz-utils lz4
       ccache qemu-system-x86 busybox-static kexec-tools python3 perl
-      dpkg-dev gnuplot-nox python3-sphinx)
+      dpkg-dev gnuplot-nox python3-sphinx binutils zstd)
 missing=()
 for p in "${need[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

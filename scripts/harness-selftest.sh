@@ -602,5 +602,187 @@ check "docs: pages that name no DOC: block fail" has "$T/dc.out" '^not ok - docs
 check "docs: no documented liveupdate_*() function found fails" has "$T/dc.out" \
 	'^not ok - docs: found no documented liveupdate_\*() function'
 
+# ---- tools/liveupdate/liveupdate-record: the record of a kernel image ------
+# On the debug builds of check.sh (ours has the record, the reference has
+# none), on fake bzImages of each compression made here from our vmlinux,
+# on modules and malformed records made here with binutils. A missing
+# input fails its checks. LUO_RECORD_TOOL runs another tool (to see the
+# checks fail).
+LR=${LUO_RECORD_TOOL:-$ROOT/tools/liveupdate/liveupdate-record}
+lr_vmlinux=$BUILD_ROOT/ours-debug/vmlinux
+lr_bz=$BUILD_ROOT/ours-debug/arch/x86/boot/bzImage
+lr_ref=$BUILD_ROOT/ref-debug/arch/x86/boot/bzImage
+L=$T/lr
+mkdir -p "$L/mods/kernel/a" "$L/mods/kernel/b" "$L/bad-mods"
+# lr NAME ARG...: run the tool; NAME.out, NAME.err, NAME.rc in $L.
+lr() {
+	local n=$1
+	shift
+	"$LR" "$@" >"$L/$n.out" 2>"$L/$n.err"
+	echo $? >"$L/$n.rc"
+}
+# lr_input FILE...: the inputs are there (a missing one fails the check).
+lr_input() {
+	local f
+	for f; do [ -s "$f" ] || { echo "input missing: $f (built by make check)"; return 1; }; done
+}
+# lr_text NAME: status 0, no message, a first line "# liveupdate record
+# v1, N entries" and N entry lines.
+lr_text() {
+	local n
+	if [ "$(cat "$L/$1.rc")" != 0 ] || [ -s "$L/$1.err" ]; then
+		echo "status $(cat "$L/$1.rc"):"; cat "$L/$1.err"; return 1
+	fi
+	n=$(lr_n "$1")
+	if [ -z "$n" ] || [ "$(grep -vc '^#' "$L/$1.out")" != "$n" ]; then
+		echo "not a record:"; cat "$L/$1.out"; return 1
+	fi
+}
+# lr_fails NAME PATTERN: status 1, nothing on stdout, a message matching PATTERN.
+lr_fails() {
+	if [ "$(cat "$L/$1.rc")" != 1 ] || [ -s "$L/$1.out" ]; then
+		echo "status $(cat "$L/$1.rc"), stdout:"; head -c 300 "$L/$1.out"; return 1
+	fi
+	has "$L/$1.err" "$2"
+}
+# lr_raw NAME N: a header (magic "LVUP", version 1) and N entries.
+lr_raw() {
+	[ "$(cat "$L/$1.rc")" = 0 ] || { cat "$L/$1.err"; return 1; }
+	if [ "$(od -An -tx1 -N 8 "$L/$1.out" | tr -d ' \n')" != 5055564c01000000 ] ||
+	   [ "$(wc -c <"$L/$1.out")" != $((8 + 80 * $2)) ]; then
+		echo "not a header and $2 entries:"; od -An -tx1 -N 16 "$L/$1.out"; wc -c <"$L/$1.out"; return 1
+	fi
+}
+lr_n() { sed -n '1s/^# liveupdate record v1, \([0-9][0-9]*\) entries$/\1/p' "$L/$1.out"; }
+# lr_entry NAME: an 80-byte entry, supported=0x1 required=0x0 active=0x1
+# (the name cut at 48 bytes).
+lr_entry() {
+	local z=$((48 - ${#1}))
+	printf '%s' "$1" | head -c 48
+	[ $z -le 0 ] || head -c $z /dev/zero
+	printf '\001\0\0\0\0\0\0\0'
+	head -c 8 /dev/zero
+	printf '\001\0\0\0\0\0\0\0'
+	head -c 8 /dev/zero
+}
+lr_hdr() { printf '\120\125\126\114\001\000\000\000'; }
+# lr_obj BYTES OUT [exec]: a relocatable object (a module) whose section
+# .liveupdate_features holds BYTES; linked into an executable (a vmlinux)
+# with "exec".
+: | as -o "$L/empty.o"
+lr_obj() {
+	objcopy --add-section ".liveupdate_features=$1" \
+		--set-section-flags .liveupdate_features=alloc,load,readonly,data,contents "$L/empty.o" "$2.o" &&
+		if [ "${3:-}" = exec ]; then ld -e 0 -o "$2" "$2.o"; else mv "$2.o" "$2"; fi
+}
+
+lr vm-text "$lr_vmlinux"
+lr vm-raw --raw "$lr_vmlinux"
+objcopy -O binary --only-section=.liveupdate_features "$lr_vmlinux" "$L/vm-objcopy.bin" 2>/dev/null
+check "liveupdate-record: our vmlinux: luo-v5 and memfd-v2, one line per entry" eval \
+	'lr_input "$lr_vmlinux" && lr_text vm-text &&
+	 has "$L/vm-text.out" "^luo-v5 supported=0x1 required=0x0 active=0x1$" &&
+	 has "$L/vm-text.out" "^memfd-v2 supported=0x1 required=0x0 active=0x1$"'
+check "liveupdate-record: our vmlinux --raw: magic, 8 + 80*N bytes, the section as objcopy extracts it" eval \
+	'lr_input "$lr_vmlinux" && lr_raw vm-raw "$(lr_n vm-text)" && cmp "$L/vm-raw.out" "$L/vm-objcopy.bin"'
+lr bz-text "$lr_bz"
+lr bz-raw --raw "$lr_bz"
+check "liveupdate-record: our bzImage (its lz4 payload): the record of its vmlinux, text and --raw" eval \
+	'lr_input "$lr_bz" "$lr_vmlinux" && lr_text bz-text && cmp "$L/bz-text.out" "$L/vm-text.out" &&
+	 lr_raw bz-raw "$(lr_n bz-text)" && cmp "$L/bz-raw.out" "$L/vm-raw.out"'
+lr ref "$lr_ref"
+lr ref-raw --raw "$lr_ref"
+check "liveupdate-record: the reference bzImage (a stock kernel) fails: no live update record" eval \
+	'lr_input "$lr_ref" && lr_fails ref "no live update record: a kernel without this LUO?" &&
+	 lr_fails ref-raw "no live update record"'
+# A fake bzImage: junk with the magic of each format in it (streams that
+# do not unpack), our vmlinux compressed, the 4-byte size x86 appends.
+lr_junk() {
+	printf 'MZ junk \037\213\010 junk \3757zXZ\000 junk \002!L\030 junk (\265/\375 junk'
+	head -c 4000 /dev/zero | tr '\0' J
+}
+for c in "gzip -1" "xz -0 --threads=1" "lz4 -l -1" "zstd -1 -q"; do
+	f=${c%% *}
+	[ -s "$lr_vmlinux" ] && { lr_junk; $c -c <"$lr_vmlinux"; printf '\1\2\3\4'; } >"$L/fake.$f" 2>"$L/fake.$f.err"
+	lr "fake-$f" "$L/fake.$f"
+	check "liveupdate-record: a payload in $f behind junk: the record of our vmlinux" eval \
+		'lr_input "$lr_vmlinux" && { [ ! -s "$L/fake.$f.err" ] || { cat "$L/fake.$f.err"; false; }; } &&
+		 lr_text "fake-$f" && cmp "$L/fake-$f.out" "$L/vm-text.out"'
+done
+# A module alone: its entries, a header made for --raw.
+lr_entry test-a-v1 >"$L/a.ent"
+lr_obj "$L/a.ent" "$L/mods/kernel/a/t1.ko"
+lr ko-text "$L/mods/kernel/a/t1.ko"
+lr ko-raw --raw "$L/mods/kernel/a/t1.ko"
+check "liveupdate-record: a module (.ko): its entry; --raw with a header" eval \
+	'lr_text ko-text && has "$L/ko-text.out" "^# module .*t1.ko$" &&
+	 has "$L/ko-text.out" "^test-a-v1 supported=0x1 required=0x0 active=0x1$" &&
+	 lr_raw ko-raw 1 && cmp "$L/ko-raw.out" <(lr_hdr; cat "$L/a.ent")'
+# A module directory as Debian's: compressed modules, one without a record.
+for m in b:kernel/b/t2.ko.xz:"xz -0" c:kernel/c.ko.zst:"zstd -q" d:d.ko.gz:gzip; do
+	IFS=: read -r n p z <<<"$m"
+	lr_entry "test-$n-v1" >"$L/$n.ent"
+	lr_obj "$L/$n.ent" "$L/$n.ko"
+	$z -c "$L/$n.ko" >"$L/mods/$p"
+done
+cp "$L/empty.o" "$L/mods/kernel/plain.ko"
+echo "not a module" >"$L/mods/modules.order"
+lr dir-text "$lr_vmlinux" "$L/mods"
+lr dir-raw --raw "$lr_vmlinux" "$L/mods"
+check "liveupdate-record: vmlinux and a module directory (.ko, .ko.xz, .ko.zst, .ko.gz): every module's entries added" eval \
+	'lr_input "$lr_vmlinux" && lr_text dir-text && [ "$(lr_n dir-text)" = $(($(lr_n vm-text) + 4)) ] &&
+	 has "$L/dir-text.out" "^# module .*/kernel/b/t2.ko.xz$" && has "$L/dir-text.out" "^test-c-v1 " &&
+	 lr_raw dir-raw "$(lr_n dir-text)" &&
+	 cmp "$L/dir-raw.out" <(cat "$L/vm-raw.out" "$L/d.ent" "$L/a.ent" "$L/b.ent" "$L/c.ent")'
+# Malformed records, in a vmlinux (header and entries) or a module.
+lr_mal() {
+	local n=$1 kind=$2
+	shift 2
+	"$@" >"$L/$n.bin"
+	lr_obj "$L/$n.bin" "$L/$n.elf" "$kind" && lr "$n" "$L/$n.elf"
+}
+lr_mal good exec eval 'lr_hdr; lr_entry luo-v5'
+check "liveupdate-record: a record made here passes (control of the malformed ones)" eval \
+	'lr_text good && has "$L/good.out" "^luo-v5 supported=0x1 required=0x0 active=0x1$"'
+lr_mal magic exec eval 'printf "LVUQ\1\0\0\0"; lr_entry luo-v5'
+check "liveupdate-record: a bad magic fails" lr_fails magic "malformed record: bad magic 5155564c (expected 4c565550"
+lr_mal version exec eval 'printf "PUVL\2\0\0\0"; lr_entry luo-v5'
+check "liveupdate-record: another version fails" lr_fails version "malformed record: version 2"
+lr_mal trunc exec eval 'lr_hdr; lr_entry luo-v5; lr_entry memfd-v2 | head -c 40'
+lr_mal trunc-ko rel eval 'lr_entry luo-v5; lr_entry memfd-v2 | head -c 79'
+check "liveupdate-record: a truncated entry fails (vmlinux, module)" eval \
+	'lr_fails trunc "malformed record: 128 bytes is not a header and whole 80-byte entries" &&
+	 lr_fails trunc-ko "malformed record: 159 bytes of entries is not a whole number"'
+lr_mal unterm exec eval 'lr_hdr; lr_entry luo-v5; lr_entry memfd-v2-with-a-name-of-forty-eight-bytes-not-ended'
+check "liveupdate-record: an unterminated name fails" lr_fails unterm "entry 1: name not terminated within 48 bytes"
+lr_mal empty rel eval 'lr_entry ""'
+check "liveupdate-record: an empty name fails" lr_fails empty "entry 0: empty name"
+lr_mal hdronly exec eval 'printf "PUVL"'
+check "liveupdate-record: a record shorter than its header fails" lr_fails hdronly "shorter than its 8-byte header"
+cp "$L/mods/kernel/a/t1.ko" "$L/bad-mods/x.ko"
+lr_entry unterminated-name-of-forty-eight-bytes-exactly-yes >"$L/u.ent"
+lr_obj "$L/u.ent" "$L/bad-mods/y.ko"
+lr baddir "$L/good.elf" "$L/bad-mods"
+check "liveupdate-record: a malformed module in a module directory fails" eval \
+	'lr_fails baddir "bad-mods/y.ko: malformed record: entry 0: name not terminated"'
+lr notdir "$L/good.elf" "$L/mods/kernel/a/t1.ko"
+mkdir -p "$L/nomods"
+lr nomods "$L/good.elf" "$L/nomods"
+check "liveupdate-record: a module directory that is not one, or has no module, fails" eval \
+	'lr_fails notdir "not a directory of modules" && lr_fails nomods "no modules"'
+# Not an image.
+printf 'Linux kernel, honest\n' >"$L/text"
+lr text "$L/text"
+[ -s "$lr_bz" ] && head -c 1000000 "$lr_bz" >"$L/bz-cut"
+lr bz-cut "$L/bz-cut"
+check "liveupdate-record: a file that is not an image fails" lr_fails text "not an image this tool understands"
+check "liveupdate-record: a bzImage cut short fails" eval \
+	'lr_input "$lr_bz" && lr_fails bz-cut "a bzImage whose lz4 payload does not unpack to an ELF vmlinux"'
+lr noarg
+lr badopt --rwa "$lr_vmlinux"
+check "liveupdate-record: no image or an unknown option: usage, status 2" eval \
+	'[ "$(cat "$L/noarg.rc")" = 2 ] && has "$L/noarg.err" "^usage: " &&
+	 [ "$(cat "$L/badopt.rc")" = 2 ] && has "$L/badopt.err" "unknown option .--rwa."'
+
 echo "# harness: $nchecks checks, $fails failed"
 [ $fails = 0 ]
