@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * luo_kexec_stall - one caller stalled in a copy to userspace, or in a
- * handler's finish, stalls no other caller and does not stop the live
- * update.
+ * handler's preserve or finish, stalls no other caller and does not stop
+ * the live update; a live update stalled in a handler's freeze stalls no
+ * reader of fdinfo or of the debugfs list of sessions.
  *
  * How a call is stalled: its ioctl struct sits on a page that userfaultfd
  * write-protects (UFFDIO_REGISTER_MODE_WP), so the kernel's copy of the
  * answer back into it waits until the test lifts the protection. The uffd
  * reports the fault (UFFD_PAGEFAULT_FLAG_WP): the test knows the call is
- * stalled without guessing from time. A handler's finish is stalled with
- * the finish_block parameter of modules/luo_test_handler.ko, whose stats
- * say when a finish is waiting.
+ * stalled without guessing from time. A handler's finish, freeze or
+ * preserve is stalled with the finish_block, freeze_block or
+ * preserve_block parameter of modules/luo_test_handler.ko, whose stats say
+ * when one is waiting.
  *
  * Meanwhile, every other call runs in a thread of its own and must complete
  * within STALL_DEADLINE seconds (hang detection, not a timing test) with
@@ -24,6 +26,19 @@
  *   returns an fd of session "stall-create".
  * - GET_NAME of session "gn-stall" stalled: creating, preserving into and
  *   closing other sessions complete; once released, it returns the name.
+ * - A live update (reboot(LINUX_REBOOT_CMD_KEXEC), the kexec image loaded
+ *   by the guest's init) stalled in the handler's freeze of the file of
+ *   "fz-block", after the memfd of "fz-mem" froze: reading the fdinfo of
+ *   fz-block's fd and the debugfs list of sessions (which shows fz-mem's
+ *   file frozen) complete, and the freeze still waits once they did.
+ *   Once released, that freeze fails (fail_freeze): reboot returns EIO,
+ *   nothing is frozen any more and the sessions are usable.
+ * - PRESERVE_FD of a test-handler file into "pv-block" stalled in the
+ *   handler's preserve: closing /dev/liveupdate and opening it again
+ *   complete (a reopen waits for no command), and then creating,
+ *   preserving into and closing other sessions through the new fd
+ *   complete, and the preserve still waits once they did; once released,
+ *   the PRESERVE_FD returns 0. The rest of the stage uses the new fd.
  * - The sessions stage 2 needs: memfds of known content in "keep-1" to
  *   "keep-3" and in the sessions of its cases; files of the test handler
  *   in "slow-close" and "slow-finish".
@@ -60,9 +75,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/reboot.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/reboot.h>
 #include <linux/userfaultfd.h>
 
 #include "luo_test_utils.h"
@@ -71,11 +88,20 @@
 #define STALL_DEADLINE	60
 /* How long the live update may take to start with a caller stalled. */
 #define KEXEC_DEADLINE	120
-/* The longest the handler's finish waits for its release, in seconds. */
-#define FINISH_BLOCK	"600"
+/*
+ * The longest the handler's finish, freeze or preserve waits for its
+ * release, in seconds.
+ */
+#define BLOCK_SECS	"600"
 
-#define FINISH_BLOCK_PARAM	"/sys/module/" LUO_HANDLER_MOD "/parameters/finish_block"
+#define HANDLER_PARAM(p)	"/sys/module/" LUO_HANDLER_MOD "/parameters/" p
+#define FINISH_BLOCK_PARAM	HANDLER_PARAM("finish_block")
+#define FREEZE_BLOCK_PARAM	HANDLER_PARAM("freeze_block")
+#define PRESERVE_BLOCK_PARAM	HANDLER_PARAM("preserve_block")
+#define FAIL_FREEZE_PARAM	HANDLER_PARAM("fail_freeze")
 #define FINISH_RELEASE		"/sys/kernel/debug/luo_test/finish_release"
+#define FREEZE_RELEASE		"/sys/kernel/debug/luo_test/freeze_release"
+#define PRESERVE_RELEASE	"/sys/kernel/debug/luo_test/preserve_release"
 
 /* The value a test-handler file of token @t holds. */
 #define TEST_VALUE(t)	(0x5107000000ULL + (t))
@@ -401,6 +427,26 @@ static void job_reap(void)
 	}
 }
 
+/*
+ * Wait until a call of the test handler waits, as its stat @waiting
+ * ("finish_waiting", ...) says, while @j runs: whether one does.
+ */
+static bool handler_waits(const char *waiting, struct job *j)
+{
+	struct timespec t0, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		if (luo_test_stat(waiting) == 1)
+			return true;
+		if (job_done(j))
+			return false;
+		usleep(10000);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (now.tv_sec - t0.tv_sec < STALL_DEADLINE);
+	return false;
+}
+
 static int do_create(struct job *j)
 {
 	char name[LIVEUPDATE_SESSION_NAME_LENGTH] = "";
@@ -445,6 +491,64 @@ static int do_ioctl(struct job *j)
 	int ret = ioctl(j->fd, j->cmd, j->arg) ? -errno : 0;
 
 	return job_result(j, !ret, ret, "%s", ret ? strerror(-ret) : "returned");
+}
+
+/* Open /dev/liveupdate; the fd is the result. */
+static int do_open(struct job *j)
+{
+	int fd = luo_open_device();
+
+	return job_result(j, fd >= 0, fd, "%s", fd < 0 ? strerror(-fd) : "opened");
+}
+
+/* Read the fdinfo of @j->fd: an open outgoing session @j->name, one file. */
+static int do_fdinfo(struct job *j)
+{
+	char name[LIVEUPDATE_SESSION_NAME_LENGTH] = "", st[16] = "";
+	char nf[16] = "";
+	int err;
+
+	err = luo_fdinfo(j->fd, "name", name, sizeof(name));
+	if (!err)
+		err = luo_fdinfo(j->fd, "state", st, sizeof(st));
+	if (!err)
+		err = luo_fdinfo(j->fd, "files", nf, sizeof(nf));
+	return job_result(j, !err && !strcmp(name, j->name) &&
+			  !strcmp(st, "open") && !strcmp(nf, "1"), err,
+			  "name %s, state %s, files %s (%s)", name, st, nf,
+			  err ? strerror(-err) : "ok");
+}
+
+/*
+ * Read the debugfs list of sessions: it must list session @j->name and
+ * hold a line that starts with @j->arg.
+ */
+static int do_list(struct job *j)
+{
+	char *text = luo_read_text(LUO_DEBUGFS_SESSIONS);
+	char session[LIVEUPDATE_SESSION_NAME_LENGTH + 2], line[64];
+	bool listed, holds;
+
+	if (!text)
+		return job_result(j, false, -errno, "cannot read it: %s",
+				  strerror(errno));
+	snprintf(session, sizeof(session), " %s\n", j->name);
+	snprintf(line, sizeof(line), "\n%s", (char *)j->arg);
+	listed = strstr(text, session);
+	holds = strstr(text, line);
+	free(text);
+	return job_result(j, listed && holds, 0, "%s %s, %s a line \"%s\"",
+			  listed ? "lists" : "does not list", j->name,
+			  holds ? "holds" : "does not hold", (char *)j->arg);
+}
+
+/* A live update that must be refused with EIO. */
+static int do_kexec(struct job *j)
+{
+	int err = reboot(LINUX_REBOOT_CMD_KEXEC) ? -errno : 0;
+
+	return job_result(j, err == -EIO, err, "%s",
+			  err ? strerror(-err) : "returned 0");
 }
 
 /* Check the file of @h (a memfd or a test file); if it differs, say why. */
@@ -731,6 +835,166 @@ static void get_name_stall(int dev)
 	stall_destroy(&st);
 }
 
+#define FREEZE_STALL_CHECKS	13
+/*
+ * A live update whose freeze waits in the handler (freeze_block), then
+ * fails (fail_freeze): fdinfo and the debugfs list of sessions are read
+ * meanwhile, and the refused live update leaves everything usable.
+ */
+static void freeze_stall(int dev)
+{
+	const char *during = "the live update waits in the handler's freeze";
+	long long failed = luo_test_stat("freeze_failed");
+	struct job *kexec, *j;
+	int fds[2], mem, mem2, file, err, fd;
+	char name[LIVEUPDATE_SESSION_NAME_LENGTH] = "";
+	char *text;
+	bool ok;
+
+	/* fz-mem first: its memfd freezes before fz-block's file waits. */
+	fds[0] = luo_create_session(dev, "fz-mem");
+	fds[1] = luo_create_session(dev, "fz-block");
+	mem = luo_make_memfd("fz-mem", 0, 4096, 51, 0);
+	file = luo_ftype_open(TEST_VALUE(52));
+	tap_ok(fds[0] >= 0 && fds[1] >= 0 && mem >= 0 && file >= 0 &&
+	       !luo_preserve_fd(fds[0], mem, 51) &&
+	       !luo_preserve_fd(fds[1], file, 52),
+	       "session fz-mem holds a memfd, then fz-block a test-handler file");
+	err = luo_write_file(FAIL_FREEZE_PARAM, "1");
+	if (!err)
+		err = luo_write_file(FREEZE_BLOCK_PARAM, BLOCK_SECS);
+	tap_ok(!err, "make the next freeze wait, then fail (freeze_block=%s, fail_freeze=1: %s)",
+	       BLOCK_SECS, err ? strerror(-err) : "ok");
+
+	kexec = job_new(do_kexec, "reboot(LINUX_REBOOT_CMD_KEXEC)");
+	job_start(kexec);
+	ok = handler_waits("freeze_waiting", kexec);
+	tap_ok(ok, "%s (freeze_waiting %lld)", during,
+	       luo_test_stat("freeze_waiting"));
+
+	j = job_new(do_fdinfo, "reading the fdinfo of fz-block's fd");
+	j->fd = fds[1];
+	j->name = "fz-block";
+	job_report(job_start(j), during);
+	j = job_new(do_list, "reading %s", LUO_DEBUGFS_SESSIONS);
+	j->name = "fz-block";
+	j->arg = (void *)"file 51 frozen ";
+	job_report(job_start(j), during);
+	/* Not a timing test: they completed while the freeze still waited. */
+	tap_ok(luo_test_stat("freeze_waiting") == 1 && !job_done(kexec),
+	       "once they returned, the freeze still waits (freeze_waiting %lld, reboot %s)",
+	       luo_test_stat("freeze_waiting"),
+	       job_done(kexec) ? "returned" : "waits");
+
+	luo_write_file(FREEZE_RELEASE, "1");
+	ok = job_wait(kexec, STALL_DEADLINE);
+	tap_ok(ok, "reboot completes once the freeze is released");
+	tap_ok(ok && kexec->ok &&
+	       luo_test_stat("freeze_failed") == failed + 1 &&
+	       !luo_test_stat("freeze_timeout"),
+	       "reboot returns EIO (%s): the released freeze failed (%lld), not timed out (%lld)",
+	       ok ? kexec->why : "no result",
+	       luo_test_stat("freeze_failed") - failed,
+	       luo_test_stat("freeze_timeout"));
+	err = luo_write_file(FREEZE_BLOCK_PARAM, "0");
+	tap_ok(!err, "freeze no longer waits (freeze_block=0: %s)",
+	       err ? strerror(-err) : "ok");
+	job_reap();
+
+	text = luo_read_text(LUO_DEBUGFS_SESSIONS);
+	tap_ok(text && !strstr(text, " frozen ") &&
+	       strstr(text, "\nfile 51 preserved ") &&
+	       strstr(text, "\nfile 52 preserved "),
+	       "no file is frozen any more: both are listed preserved");
+	free(text);
+	mem2 = luo_make_memfd("fz-mem-2", 0, 4096, 53, 0);
+	err = mem2 >= 0 && fds[0] >= 0 ? luo_preserve_fd(fds[0], mem2, 53) :
+					  -EBADF;
+	if (!err)
+		err = luo_get_name(fds[1], name);
+	fd = err ? err : luo_create_session(dev, "fz-after");
+	tap_ok(fd >= 0 && !strcmp(name, "fz-block"),
+	       "the sessions are usable: PRESERVE_FD into fz-mem, GET_NAME of fz-block, CREATE_SESSION (%s)",
+	       fd < 0 ? strerror(-fd) : "ok");
+	if (fd >= 0)
+		close(fd);
+	close_fds(fds, 2);
+	close_fds((int []){ mem, mem2, file }, 3);
+}
+
+#define PRESERVE_STALL_CHECKS	(3 + 4 + 6 + 4)
+/*
+ * PRESERVE_FD into "pv-block" waits in the handler's preserve
+ * (preserve_block): /dev/liveupdate @dev is closed and opened again, and
+ * other sessions are created (through the new fd), preserved into and
+ * closed meanwhile. Returns the device fd open now, or -1.
+ */
+static int preserve_stall(int dev)
+{
+	static const char * const names[] = { "pv-block", "pv-into", "pv-closer" };
+	const char *during = "PRESERVE_FD into pv-block waits in the handler's preserve";
+	long long preserved = luo_test_stat("preserve");
+	struct job *stalled, *opened, *created, *closed, *j;
+	int fds[3], file, err, ndev = -1;
+	bool ok;
+
+	ok = create_sessions(dev, names, fds, 3);
+	file = luo_ftype_open(TEST_VALUE(61));
+	tap_ok(ok && file >= 0,
+	       "create sessions pv-block, pv-into and pv-closer, open a test-handler file");
+	err = luo_write_file(PRESERVE_BLOCK_PARAM, BLOCK_SECS);
+	tap_ok(!err, "make the handler's preserve wait (preserve_block=%s: %s)",
+	       BLOCK_SECS, err ? strerror(-err) : "ok");
+
+	stalled = job_new(do_preserve, "PRESERVE_FD into pv-block");
+	stalled->fd = fds[0];
+	stalled->file = file;
+	job_start(stalled);
+	ok = handler_waits("preserve_waiting", stalled);
+	tap_ok(ok, "%s (preserve_waiting %lld)", during,
+	       luo_test_stat("preserve_waiting"));
+
+	j = job_new(do_close, "close of %s", LUO_DEVICE);
+	j->fd = dev;
+	job_report(job_start(j), during);
+	opened = job_new(do_open, "open of %s again", LUO_DEVICE);
+	if (job_report(job_start(opened), during) && opened->ret >= 0)
+		ndev = opened->ret;
+	else
+		tap_note("no %s to create a session through", LUO_DEVICE);
+	create_elsewhere(ndev, "pv-other", fds[1], fds[2], &created, &closed,
+			 during);
+	/* Not a timing test: they completed while the preserve still waited. */
+	tap_ok(luo_test_stat("preserve_waiting") == 1 && !job_done(stalled),
+	       "once they returned, the preserve still waits (preserve_waiting %lld)",
+	       luo_test_stat("preserve_waiting"));
+
+	luo_write_file(PRESERVE_RELEASE, "1");
+	ok = job_wait(stalled, STALL_DEADLINE);
+	tap_ok(ok, "%s completes once the preserve is released", stalled->what);
+	tap_ok(ok && stalled->ok &&
+	       luo_test_stat("preserve") == preserved + 1 &&
+	       !luo_test_stat("preserve_timeout"),
+	       "%s: %s, preserve ran once (%lld), not timed out (%lld)",
+	       stalled->what, ok ? stalled->why : "no result",
+	       luo_test_stat("preserve") - preserved,
+	       luo_test_stat("preserve_timeout"));
+	err = luo_write_file(PRESERVE_BLOCK_PARAM, "0");
+	tap_ok(!err, "preserve no longer waits (preserve_block=0: %s)",
+	       err ? strerror(-err) : "ok");
+	job_reap();
+	/* An open that was late may have completed since. */
+	if (ndev < 0 && job_done(opened) && opened->ret >= 0)
+		ndev = opened->ret;
+	if (job_done(created) && created->ret >= 0)
+		close(created->ret);
+	fds[2] = -1;
+	close_fds(fds, 3);
+	if (file >= 0)
+		close(file);
+	return ndev;
+}
+
 /* Create session @h and preserve its file; whether it worked. */
 static bool prepare_handover(int dev, struct handover *h)
 {
@@ -836,7 +1100,7 @@ static int stage1(void)
 	int dev;
 
 	tap_plan(2 + CREATE_STALL_CHECKS + GET_NAME_STALL_CHECKS +
-		 NR_HANDOVERS + 1);
+		 FREEZE_STALL_CHECKS + PRESERVE_STALL_CHECKS + NR_HANDOVERS + 1);
 	tap_ok(!luo_insmod(LUO_FTYPE_MOD, "") && !luo_insmod(LUO_HANDLER_MOD, ""),
 	       "insmod %s and %s", LUO_FTYPE_MOD, LUO_HANDLER_MOD);
 	dev = luo_open_device();
@@ -845,6 +1109,12 @@ static int stage1(void)
 
 	create_stall(dev);
 	get_name_stall(dev);
+	freeze_stall(dev);
+	dev = preserve_stall(dev);
+	if (dev < 0) {
+		printf("Bail out! no %s after the reopen\n", LUO_DEVICE);
+		return 1;
+	}
 
 	for (int i = 0; i < NR_HANDOVERS; i++) {
 		struct handover *h = &handovers[i];
@@ -1010,23 +1280,6 @@ static void retrieve_fd_stall(int dev)
 	stall_destroy(&st);
 }
 
-/* Wait until a finish of the test handler waits: whether one does. */
-static bool finish_waits(struct job *j)
-{
-	struct timespec t0, now;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	do {
-		if (luo_test_stat("finish_waiting") == 1)
-			return true;
-		if (job_done(j))
-			return false;
-		usleep(10000);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-	} while (now.tv_sec - t0.tv_sec < STALL_DEADLINE);
-	return false;
-}
-
 #define SLOW_CHECKS	(3 + WORK_CHECKS + 2)
 /*
  * The handler's finish waits (finish_block): in the close of "slow-close"
@@ -1048,16 +1301,16 @@ static void slow_finish(int dev, bool by_close)
 	pre->fd = luo_retrieve_session(dev, pre->name);
 	tap_ok(ok && pre->fd >= 0, "retrieve %s (its test file intact) and %s",
 	       h->name, pre->name);
-	err = luo_write_file(FINISH_BLOCK_PARAM, FINISH_BLOCK);
+	err = luo_write_file(FINISH_BLOCK_PARAM, BLOCK_SECS);
 	tap_ok(!err, "make the handler's finish wait (finish_block=%s: %s)",
-	       FINISH_BLOCK, err ? strerror(-err) : "ok");
+	       BLOCK_SECS, err ? strerror(-err) : "ok");
 
 	j = job_new(by_close ? do_close : do_finish, "%s %s",
 		    by_close ? "close" : "FINISH", h->name);
 	j->fd = h->fd;
 	j->h = h;
 	job_start(j);
-	ok = finish_waits(j);
+	ok = handler_waits("finish_waiting", j);
 	tap_ok(ok, "%s (finish_waiting %lld)", during,
 	       luo_test_stat("finish_waiting"));
 

@@ -41,13 +41,17 @@
  * fail on demand, so that the tests can cancel a live update half-way
  * through liveupdate_reboot() and check that LUO unfreezes everything.
  *
- * The module parameter @finish_block (writable in sysfs) makes finish slow
- * on demand: while it is N > 0, every finish waits until it is released,
- * by a write to /sys/kernel/debug/luo_test/finish_release or by setting
- * the parameter to 0, but for N seconds at most, so that a broken test
- * cannot wedge the kernel. The stats count the finishes waiting now
- * (finish_waiting) and those whose wait ran out (finish_timeout), so that
- * a test knows, without guessing from time, that a finish is in progress.
+ * The module parameters @finish_block, @freeze_block and @preserve_block
+ * (writable in sysfs) make that callback slow on demand: while one is
+ * N > 0, every call of its callback waits until it is released, by a write
+ * to /sys/kernel/debug/luo_test/finish_release (freeze_release,
+ * preserve_release) or by setting the parameter to 0, but for N seconds at
+ * most, so that a broken test cannot wedge the kernel. A freeze waits
+ * before @fail_freeze is looked at, so that a test can make a waiting
+ * freeze fail once released. The stats count the calls waiting now
+ * (finish_waiting, freeze_waiting, preserve_waiting) and those whose wait
+ * ran out (finish_timeout, freeze_timeout, preserve_timeout), so that a
+ * test knows, without guessing from time, that a callback is in progress.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -85,42 +89,6 @@ module_param(fail_freeze, int, 0644);
 MODULE_PARM_DESC(fail_freeze,
 		 "If N > 0, the Nth freeze from now fails with -EIO (0: never)");
 
-/* The longest a finish waits for its release, whatever @finish_block says. */
-#define LUO_TEST_FINISH_MAX_WAIT	600U
-
-static unsigned int finish_block;
-static DECLARE_WAIT_QUEUE_HEAD(luo_test_finish_wq);
-/* Bumped by every release: a finish waits until it changes. */
-static atomic_t luo_test_finish_gen;
-static atomic_t luo_test_finish_waiting;
-
-/* Wake every waiting finish. */
-static void luo_test_finish_release(void)
-{
-	atomic_inc(&luo_test_finish_gen);
-	wake_up_all(&luo_test_finish_wq);
-}
-
-/* Setting @finish_block to 0 releases the finishes that wait. */
-static int luo_test_finish_block_set(const char *val,
-				     const struct kernel_param *kp)
-{
-	int err = param_set_uint(val, kp);
-
-	if (!err && !READ_ONCE(finish_block))
-		luo_test_finish_release();
-	return err;
-}
-
-static const struct kernel_param_ops luo_test_finish_block_ops = {
-	.set	= luo_test_finish_block_set,
-	.get	= param_get_uint,
-};
-
-module_param_cb(finish_block, &luo_test_finish_block_ops, &finish_block, 0644);
-MODULE_PARM_DESC(finish_block,
-		 "If N > 0, every finish waits until released, for N seconds at most (0: never)");
-
 /* The page the FLB hands over. */
 struct luo_test_flb_page {
 	u64 magic;
@@ -141,6 +109,8 @@ enum luo_test_stat {
 	STAT_FLB_FINISH,
 	STAT_FLB_MISSING,
 	STAT_FINISH_TIMEOUT,
+	STAT_FREEZE_TIMEOUT,
+	STAT_PRESERVE_TIMEOUT,
 	STAT_COUNT
 };
 
@@ -158,6 +128,8 @@ static const char * const luo_test_stat_names[STAT_COUNT] = {
 	[STAT_FLB_FINISH]	= "flb_finish",
 	[STAT_FLB_MISSING]	= "flb_missing",
 	[STAT_FINISH_TIMEOUT]	= "finish_timeout",
+	[STAT_FREEZE_TIMEOUT]	= "freeze_timeout",
+	[STAT_PRESERVE_TIMEOUT]	= "preserve_timeout",
 };
 
 static atomic_t luo_test_stats[STAT_COUNT];
@@ -169,6 +141,100 @@ static struct dentry *luo_test_dir;
 static void luo_test_count(enum luo_test_stat stat)
 {
 	atomic_inc(&luo_test_stats[stat]);
+}
+
+/* The longest a callback waits for its release, whatever its parameter says. */
+#define LUO_TEST_BLOCK_MAX_WAIT	600U
+
+/**
+ * struct luo_test_block - A callback that waits on demand.
+ * @secs:    Its module parameter: while N > 0, the callback waits until
+ *           released, for N seconds at most.
+ * @wq:      Where it waits.
+ * @gen:     Bumped by every release: a callback waits until it changes.
+ * @waiting: The calls waiting now.
+ * @timeout: The stat that counts the waits that ran out.
+ * @what:    The callback, for the log.
+ */
+struct luo_test_block {
+	unsigned int secs;
+	wait_queue_head_t wq;
+	atomic_t gen;
+	atomic_t waiting;
+	enum luo_test_stat timeout;
+	const char *what;
+};
+
+#define LUO_TEST_BLOCK(_name, _stat, _what) {				\
+	.wq		= __WAIT_QUEUE_HEAD_INITIALIZER(_name.wq),	\
+	.gen		= ATOMIC_INIT(0),				\
+	.waiting	= ATOMIC_INIT(0),				\
+	.timeout	= _stat,					\
+	.what		= _what,					\
+}
+
+static struct luo_test_block luo_test_finish_block =
+	LUO_TEST_BLOCK(luo_test_finish_block, STAT_FINISH_TIMEOUT, "finish");
+static struct luo_test_block luo_test_freeze_block =
+	LUO_TEST_BLOCK(luo_test_freeze_block, STAT_FREEZE_TIMEOUT, "freeze");
+static struct luo_test_block luo_test_preserve_block =
+	LUO_TEST_BLOCK(luo_test_preserve_block, STAT_PRESERVE_TIMEOUT, "preserve");
+
+/* Wake every call of @b's callback that waits. */
+static void luo_test_block_release(struct luo_test_block *b)
+{
+	atomic_inc(&b->gen);
+	wake_up_all(&b->wq);
+}
+
+/* Setting a block's parameter to 0 releases the calls that wait. */
+static int luo_test_block_set(const char *val, const struct kernel_param *kp)
+{
+	struct luo_test_block *b = container_of(kp->arg, struct luo_test_block,
+						secs);
+	int err = param_set_uint(val, kp);
+
+	if (!err && !READ_ONCE(b->secs))
+		luo_test_block_release(b);
+	return err;
+}
+
+static const struct kernel_param_ops luo_test_block_ops = {
+	.set	= luo_test_block_set,
+	.get	= param_get_uint,
+};
+
+module_param_cb(finish_block, &luo_test_block_ops, &luo_test_finish_block.secs,
+		0644);
+MODULE_PARM_DESC(finish_block,
+		 "If N > 0, every finish waits until released, for N seconds at most (0: never)");
+module_param_cb(freeze_block, &luo_test_block_ops, &luo_test_freeze_block.secs,
+		0644);
+MODULE_PARM_DESC(freeze_block,
+		 "If N > 0, every freeze waits until released, for N seconds at most (0: never)");
+module_param_cb(preserve_block, &luo_test_block_ops,
+		&luo_test_preserve_block.secs, 0644);
+MODULE_PARM_DESC(preserve_block,
+		 "If N > 0, every preserve waits until released, for N seconds at most (0: never)");
+
+/* Wait while @b's parameter asks for it, until released or out of time. */
+static void luo_test_block_wait(struct luo_test_block *b)
+{
+	unsigned int secs = min(READ_ONCE(b->secs), LUO_TEST_BLOCK_MAX_WAIT);
+	int gen = atomic_read(&b->gen);
+	long left;
+
+	if (!secs)
+		return;
+	atomic_inc(&b->waiting);
+	left = wait_event_timeout(b->wq, atomic_read(&b->gen) != gen,
+				  secs * HZ);
+	atomic_dec(&b->waiting);
+	if (!left) {
+		pr_info("%s was not released within %u s, going on\n",
+			b->what, secs);
+		luo_test_count(b->timeout);
+	}
 }
 
 static int luo_test_flb_preserve(struct liveupdate_flb_op_args *args)
@@ -242,6 +308,7 @@ static int luo_test_preserve(struct liveupdate_file_op_args *args)
 	void *obj;
 	int err;
 
+	luo_test_block_wait(&luo_test_preserve_block);
 	/*
 	 * The FLB must be preserved before its first file is. It has no
 	 * object (-ENOENT) if the file was bound to the handler before the
@@ -275,6 +342,7 @@ static bool luo_test_freeze_fails(void)
 
 static int luo_test_freeze(struct liveupdate_file_op_args *args)
 {
+	luo_test_block_wait(&luo_test_freeze_block);
 	if (luo_test_freeze_fails()) {
 		luo_test_count(STAT_FREEZE_FAILED);
 		return -EIO;
@@ -307,30 +375,9 @@ static int luo_test_retrieve(struct liveupdate_file_op_args *args)
 	return 0;
 }
 
-/* Wait while @finish_block asks for it, until released or out of time. */
-static void luo_test_finish_wait(void)
-{
-	unsigned int secs = min(READ_ONCE(finish_block),
-				LUO_TEST_FINISH_MAX_WAIT);
-	int gen = atomic_read(&luo_test_finish_gen);
-	long left;
-
-	if (!secs)
-		return;
-	atomic_inc(&luo_test_finish_waiting);
-	left = wait_event_timeout(luo_test_finish_wq,
-				  atomic_read(&luo_test_finish_gen) != gen,
-				  secs * HZ);
-	atomic_dec(&luo_test_finish_waiting);
-	if (!left) {
-		pr_info("finish was not released within %u s, going on\n", secs);
-		luo_test_count(STAT_FINISH_TIMEOUT);
-	}
-}
-
 static void luo_test_finish(struct liveupdate_file_op_args *args)
 {
-	luo_test_finish_wait();
+	luo_test_block_wait(&luo_test_finish_block);
 	luo_test_count(STAT_FINISH);
 }
 
@@ -360,7 +407,11 @@ static int luo_test_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "in_ok %d\n", luo_test_in_ok);
 	seq_printf(m, "flb_held %d\n", atomic_read(&luo_test_held));
 	seq_printf(m, "finish_waiting %d\n",
-		   atomic_read(&luo_test_finish_waiting));
+		   atomic_read(&luo_test_finish_block.waiting));
+	seq_printf(m, "freeze_waiting %d\n",
+		   atomic_read(&luo_test_freeze_block.waiting));
+	seq_printf(m, "preserve_waiting %d\n",
+		   atomic_read(&luo_test_preserve_block.waiting));
 	seq_printf(m, "in_cookie %llu\n", luo_test_in_cookie);
 	return 0;
 }
@@ -430,17 +481,19 @@ static const struct file_operations luo_test_register_other_fops = {
 	.write	= luo_test_register_other_write,
 };
 
-static ssize_t luo_test_finish_release_write(struct file *file,
-					     const char __user *ubuf,
-					     size_t len, loff_t *ppos)
+/* A write to finish_release (freeze_release, ...) releases that block. */
+static ssize_t luo_test_release_write(struct file *file,
+				      const char __user *ubuf, size_t len,
+				      loff_t *ppos)
 {
-	luo_test_finish_release();
+	luo_test_block_release(file->private_data);
 	return len;
 }
 
-static const struct file_operations luo_test_finish_release_fops = {
+static const struct file_operations luo_test_release_fops = {
 	.owner	= THIS_MODULE,
-	.write	= luo_test_finish_release_write,
+	.open	= simple_open,
+	.write	= luo_test_release_write,
 };
 
 static int __init luo_test_handler_init(void)
@@ -470,8 +523,12 @@ static int __init luo_test_handler_init(void)
 			    &luo_test_unregister_fops);
 	debugfs_create_file("flb_register_other", 0200, luo_test_dir, NULL,
 			    &luo_test_register_other_fops);
-	debugfs_create_file("finish_release", 0200, luo_test_dir, NULL,
-			    &luo_test_finish_release_fops);
+	debugfs_create_file("finish_release", 0200, luo_test_dir,
+			    &luo_test_finish_block, &luo_test_release_fops);
+	debugfs_create_file("freeze_release", 0200, luo_test_dir,
+			    &luo_test_freeze_block, &luo_test_release_fops);
+	debugfs_create_file("preserve_release", 0200, luo_test_dir,
+			    &luo_test_preserve_block, &luo_test_release_fops);
 	return 0;
 }
 module_init(luo_test_handler_init);
