@@ -183,6 +183,35 @@ struct liveupdate_flb {
 	struct luo_flb_private __private private;
 };
 
+/**
+ * LIVEUPDATE_RECORD_ENTRY() - Declare a handover format in the kernel's record.
+ * @id:     A C identifier, unique in the file.
+ * @compat: The compatible string of the handler or FLB, a string literal.
+ *
+ * Put next to the definition of a file handler or an FLB, so that the
+ * record of the image (the section ``.liveupdate_features``, see "The
+ * target record" in include/uapi/linux/liveupdate.h) names every format the
+ * kernel, or the module, accepts. The feature words are
+ * %LIVEUPDATE_FEATURE_BASE: the format as its compatible string says.
+ * Without CONFIG_LIVEUPDATE it declares nothing.
+ */
+#ifdef CONFIG_LIVEUPDATE
+#define LIVEUPDATE_RECORD_ENTRY(id, compat)				\
+	static_assert(sizeof(compat) <= LIVEUPDATE_RECORD_NAME_LENGTH,	\
+		      "compatible string too long for the record");	\
+	static const struct liveupdate_record_entry			\
+	__liveupdate_record_##id __used __aligned(8)			\
+	__section(".liveupdate_features") = {				\
+		.name = compat,						\
+		.supported = LIVEUPDATE_FEATURE_BASE,			\
+		.active = LIVEUPDATE_FEATURE_BASE,			\
+	}
+#else
+#define LIVEUPDATE_RECORD_ENTRY(id, compat)				\
+	static_assert(sizeof(compat) <= LIVEUPDATE_RECORD_NAME_LENGTH,	\
+		      "compatible string too long for the record: " #id)
+#endif
+
 #ifdef CONFIG_LIVEUPDATE
 
 bool liveupdate_enabled(void);

@@ -230,6 +230,11 @@ static int __luo_reboot(long *nr_sessions, long *nr_files, s64 *freeze_ns)
 	err = luo_session_check_claimed();
 	if (err)
 		return err;
+	/* A declared target that would refuse the state: before any freeze. */
+	if (luo_target_declared() && luo_session_count_refused()) {
+		pr_err("reboot: the declared target kernel would refuse the state (each item is logged above)\n");
+		return -ENOEXEC;
+	}
 
 	err = luo_session_serialize(&sessions_pa, nr_sessions, nr_files,
 				    freeze_ns);
@@ -273,7 +278,9 @@ static void luo_phases_hand_over(long nr_sessions, long nr_files,
  *
  * Context: Process context. Takes luo_state_rwsem for write.
  * Return: 0 (also when LUO is off); -EBUSY if an incoming session is
- * neither finished nor closed (it would be lost); or another errno. On
+ * neither finished nor closed (it would be lost); -ENOEXEC if the target
+ * declared with %LIVEUPDATE_IOCTL_SET_TARGET would refuse a session, file
+ * or FLB; or another errno. On
  * failure every session is as it was before the call and kexec must not
  * go ahead.
  */

@@ -382,9 +382,66 @@ void luo_file_show(struct seq_file *m, struct luo_file_set *fs, bool incoming)
 		seq_printf(m, "file %llu %s ", lf->token,
 			   luo_file_state_name(lf, incoming));
 		seq_escape(m, luo_file_handler_name(lf), " \t\n\\");
+		if (!incoming && luo_target_refuses(lf->fh->compatible))
+			seq_puts(m, " target-refuses");
 		seq_putc(m, '\n');
 	}
 	mutex_unlock(&fs->lock);
+}
+
+/**
+ * luo_file_count_refused - What the declared target would refuse of a set.
+ * @fs:      An outgoing session's files.
+ * @session: The session's name, for the log.
+ * @all:     The target refuses everything (another handover ABI).
+ *
+ * Logs each file refused: session, token and handler.
+ *
+ * Context: Process context, @fs->lock held.
+ * Return: the number of files the target would refuse.
+ */
+long luo_file_count_refused(struct luo_file_set *fs, const char *session,
+			    bool all)
+{
+	struct luo_file *lf;
+	long n = 0;
+
+	lockdep_assert_held(&fs->lock);
+	list_for_each_entry(lf, &fs->files, list) {
+		if (!all && !luo_target_refuses(lf->fh->compatible))
+			continue;
+		pr_err("session '%s': file %llu (%s): the declared target would refuse it\n",
+		       session, lf->token, lf->fh->compatible);
+		n++;
+	}
+	return n;
+}
+
+/**
+ * luo_file_check_record - Check the registry against this kernel's record.
+ *
+ * Every built-in handler must be named in the record of the image (a
+ * module's are in its own): a handler without its entry would make a
+ * target built from this source look as if it refused that handler's
+ * files. Each one missing is logged.
+ *
+ * Context: Process context. Takes luo_register_rwlock for read.
+ * Return: the number of built-in handlers and FLBs missing from the record.
+ */
+long luo_file_check_record(void)
+{
+	struct liveupdate_file_handler *fh;
+	long n = 0;
+
+	guard(rwsem_read)(&luo_register_rwlock);
+	list_private_for_each_entry(fh, &luo_file_handlers, list) {
+		if (fh->ops->owner || luo_record_has(fh->compatible))
+			continue;
+		pr_err("handler %s is not in the kernel's record\n",
+		       fh->compatible);
+		n++;
+	}
+	return n + __luo_flb_check_record();
 }
 
 /**
@@ -681,6 +738,10 @@ int luo_file_preserve(struct luo_file_set *fs, u64 token, int fd,
 
 	lockdep_assert_held(&fs->lock);
 	err = __luo_file_preserve(fs, token, fd);
+	/* Preserved all the same: the agent may declare another target. */
+	if (!err && luo_target_refuses(__luo_file_handler_name(fs, token)))
+		pr_warn("session '%s': file %llu (%s) is preserved, but the declared target would refuse it\n",
+			session, token, __luo_file_handler_name(fs, token));
 
 	if (trace_liveupdate_file_preserve_enabled())
 		trace_liveupdate_file_preserve(session, token, err ? "-" :

@@ -914,6 +914,56 @@ void liveupdate_flb_put_outgoing(struct liveupdate_flb *flb)
 EXPORT_SYMBOL_GPL(liveupdate_flb_put_outgoing);
 
 /**
+ * luo_flb_count_refused - What the declared target would refuse of the FLBs.
+ * @all: The target refuses everything (another handover ABI).
+ *
+ * Logs each FLB in use that the target would refuse.
+ *
+ * Context: Process context. Takes luo_flb_active_lock.
+ * Return: the number of FLBs in use the target would refuse.
+ */
+long luo_flb_count_refused(bool all)
+{
+	struct luo_flb_private *priv;
+	const char *name;
+	long n = 0;
+
+	guard(mutex)(&luo_flb_active_lock);
+	list_for_each_entry(priv, &luo_flb_active, active) {
+		name = luo_flb_of(priv)->compatible;
+		if (!all && !luo_target_refuses(name))
+			continue;
+		pr_err("flb %s: the declared target would refuse it\n", name);
+		n++;
+	}
+	return n;
+}
+
+/**
+ * __luo_flb_check_record - Check the registered FLBs against the record.
+ *
+ * Context: luo_register_rwlock held.
+ * Return: the number of built-in FLBs missing from the kernel's record,
+ * each logged.
+ */
+long __luo_flb_check_record(void)
+{
+	struct liveupdate_flb *flb;
+	struct luo_flb_private *priv;
+	long n = 0;
+
+	lockdep_assert_held(&luo_register_rwlock);
+	list_for_each_entry(priv, &luo_flb_list, list) {
+		flb = luo_flb_of(priv);
+		if (flb->ops->owner || luo_record_has(flb->compatible))
+			continue;
+		pr_err("flb %s is not in the kernel's record\n", flb->compatible);
+		n++;
+	}
+	return n;
+}
+
+/**
  * luo_flb_outgoing_init - Prepare the FLB page for the next kernel.
  *
  * Context: Boot.

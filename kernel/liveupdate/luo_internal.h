@@ -70,6 +70,10 @@ struct seq_file;
  *  luo_flb_init_lock      luo_flb.c, a spinlock. Lazy init of an FLB's
  *                         private state; nothing sleeps under it.
  *
+ * luo_target_lock (luo_target.c) is taken by SET_TARGET only, under
+ * luo_state_rwsem for read and above the session set locks; the target it
+ * replaces is read under RCU, so the lookups take no lock.
+ *
  * luo_file_ids (an xarray of every file preserved in any session) uses
  * its own internal lock only.
  *
@@ -177,6 +181,20 @@ typedef int (*luo_chain_fn)(const void *entry, void *arg);
 long luo_chain_walk(struct luo_ser_reader *r, u64 head_pa, size_t entry_size,
 		    luo_chain_fn fn, void *arg);
 
+/* The record and the declared target (luo_target.c), beside luo_ser.c. */
+struct luo_target;
+extern const struct liveupdate_record_entry __start_liveupdate_features[];
+extern const struct liveupdate_record_entry __stop_liveupdate_features[];
+struct luo_target *luo_target_parse(const void *buf, size_t len);
+void luo_target_free(struct luo_target *t);
+void luo_target_lock_acquire(void);
+void luo_target_lock_release(void);
+void __luo_target_set(struct luo_target *t);
+bool luo_target_declared(void);
+bool luo_target_refuses(const char *name);
+bool luo_target_refuses_abi(void);
+bool luo_record_has(const char *name);
+
 /* Sessions and the ioctl dispatcher of both kinds of fd (luo_session.c). */
 /* The kinds of file an ioctl may come on; a command accepts a mask. */
 #define LUO_FD_DEVICE		BIT(0)
@@ -192,6 +210,7 @@ void luo_session_unfreeze(void);
 bool luo_session_frozen(void);
 int luo_session_deserialize(struct luo_ser_reader *r, u64 sessions_pa);
 int luo_session_check_claimed(void);
+long luo_session_count_refused(void);
 extern const struct file_operations luo_sessions_fops;
 void luo_session_phases(u64 *first_retrieve_ns, u64 *last_finish_ns);
 
@@ -251,6 +270,9 @@ int luo_file_retrieve(struct luo_file_set *fs, u64 token, struct file **filep,
 int luo_file_finish_all(struct luo_file_set *fs, const char *session);
 void __luo_file_show_registry(struct seq_file *m);
 void luo_file_show(struct seq_file *m, struct luo_file_set *fs, bool incoming);
+long luo_file_count_refused(struct luo_file_set *fs, const char *session,
+			    bool all);
+long luo_file_check_record(void);
 
 /**
  * struct luo_flb_deps - The FLBs one preserved file depends on.
@@ -285,6 +307,8 @@ int luo_flb_serialize(u64 *flbs_pa);
 
 int luo_flb_parse_incoming(struct luo_ser_reader *r, u64 flbs_pa);
 void luo_flb_incoming_end_all(void);
+long luo_flb_count_refused(bool all);
+long __luo_flb_check_record(void);
 void __luo_flb_show_registry(struct seq_file *m);
 
 #ifdef CONFIG_LIVEUPDATE_TEST

@@ -985,6 +985,67 @@ static int luo_session_retrieve(struct luo_ucmd *ucmd)
 	return err;
 }
 
+/* The record SET_TARGET declares, checked; NULL to clear the target. */
+static struct luo_target *luo_target_from_user(u64 record, u64 len)
+{
+	struct luo_target *t;
+	void *buf;
+
+	if (!record && !len)
+		return NULL;
+	if (len > LIVEUPDATE_RECORD_MAX)
+		return ERR_PTR(-E2BIG);
+	buf = vmemdup_user(u64_to_user_ptr(record), len);
+	if (IS_ERR(buf))
+		return buf;
+	t = luo_target_parse(buf, len);
+	kvfree(buf);
+	return t;
+}
+
+/**
+ * luo_session_set_target - %LIVEUPDATE_IOCTL_SET_TARGET.
+ * @ucmd: The call.
+ *
+ * The record is copied and checked with no lock held; the target is
+ * replaced and what it refuses counted under luo_state_rwsem (read) and
+ * luo_target_lock, and the count copied back with no lock held.
+ *
+ * Context: Process context. Takes luo_state_rwsem for read.
+ * Return: 0; -EBUSY once the live update has serialized the sessions;
+ * -EINVAL for flags or reserved bits set or a malformed record; -E2BIG
+ * for a record over %LIVEUPDATE_RECORD_MAX; -EFAULT; -ENOMEM.
+ */
+static int luo_session_set_target(struct luo_ucmd *ucmd)
+{
+	struct liveupdate_ioctl_set_target *arg = ucmd->cmd;
+	struct luo_target *t;
+	long n = 0;
+	int err;
+
+	if (arg->flags || arg->reserved)
+		return -EINVAL;
+	t = luo_target_from_user(arg->record, arg->record_len);
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	err = luo_state_enter();
+	if (err) {
+		luo_target_free(t);
+		return err;
+	}
+	luo_target_lock_acquire();
+	__luo_target_set(t);
+	if (t)
+		n = luo_session_count_refused();
+	luo_target_lock_release();
+	luo_state_exit();
+	if (t)
+		pr_info("target declared: it would refuse %ld sessions, files and FLBs\n",
+			n);
+	arg->nr_refused = min_t(long, n, U32_MAX);
+	return luo_ucmd_respond(ucmd);
+}
+
 static struct liveupdate_session *luo_ucmd_session(struct luo_ucmd *ucmd)
 {
 	return ucmd->file->private_data;
@@ -1136,6 +1197,7 @@ union luo_ucmd_buffer {
 	struct liveupdate_session_retrieve_fd retrieve_fd;
 	struct liveupdate_session_finish finish;
 	struct liveupdate_session_get_name get_name;
+	struct liveupdate_ioctl_set_target set_target;
 };
 
 /* One ioctl command: its handler, struct sizes and the fd kinds it is for. */
@@ -1160,6 +1222,9 @@ struct luo_ioctl_op {
 static const struct luo_ioctl_op luo_ioctl_ops[] = {
 	LUO_IOCTL_OP(LIVEUPDATE_CMD_CREATE_SESSION, luo_session_create,
 		     struct liveupdate_ioctl_create_session, name,
+		     LUO_FD_DEVICE),
+	LUO_IOCTL_OP(LIVEUPDATE_CMD_SET_TARGET, luo_session_set_target,
+		     struct liveupdate_ioctl_set_target, reserved,
 		     LUO_FD_DEVICE),
 	LUO_IOCTL_OP(LIVEUPDATE_CMD_RETRIEVE_SESSION, luo_session_retrieve,
 		     struct liveupdate_ioctl_retrieve_session, name,
@@ -1249,6 +1314,46 @@ long luo_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
 	if (err)
 		return err;
 	return op->fn(&ucmd);
+}
+
+/**
+ * luo_session_count_refused - What the declared target would refuse.
+ *
+ * Walks the outgoing sessions, their files and the FLBs in use, and logs
+ * each one the target would refuse: with a target of another handover
+ * ABI, every one of them. It waits for no handler but a PRESERVE_FD in
+ * progress, whose session's files it reads under their lock.
+ *
+ * Context: Process context; luo_state_rwsem held, for read with
+ * luo_target_lock (SET_TARGET) or for write (liveupdate_reboot()).
+ * Return: the number of sessions, files and FLBs refused.
+ */
+long luo_session_count_refused(void)
+{
+	bool all = luo_target_refuses_abi();
+	struct liveupdate_session *session;
+	struct luo_file_set *fs;
+	long n;
+
+	lockdep_assert_held(&luo_state_rwsem);
+	if (all)
+		pr_err("the declared target speaks another handover ABI than %s: it would refuse every session, file and FLB\n",
+		       LUO_ABI_COMPATIBLE);
+	n = luo_flb_count_refused(all);
+	guard(mutex)(&luo_outgoing.lock);
+	list_for_each_entry(session, &luo_outgoing.list, list) {
+		if (all) {
+			pr_err("session '%s': the declared target would refuse it\n",
+			       session->name);
+			n++;
+		}
+		fs = luo_session_files(session);
+		if (!fs)
+			continue;
+		scoped_guard(mutex, &fs->lock)
+			n += luo_file_count_refused(fs, session->name, all);
+	}
+	return n;
 }
 
 /*

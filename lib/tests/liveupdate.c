@@ -50,6 +50,10 @@ static struct liveupdate_flb luo_test_flbs[] = {
 	LUO_TEST_FLB(2),
 };
 
+LIVEUPDATE_RECORD_ENTRY(flb0, LIVEUPDATE_TEST_FLB_COMPATIBLE(0));
+LIVEUPDATE_RECORD_ENTRY(flb1, LIVEUPDATE_TEST_FLB_COMPATIBLE(1));
+LIVEUPDATE_RECORD_ENTRY(flb2, LIVEUPDATE_TEST_FLB_COMPATIBLE(2));
+
 static long luo_test_flb_index(struct liveupdate_flb *flb)
 {
 	return flb - luo_test_flbs;

@@ -43,6 +43,8 @@
  *   session finishes it; a session never retrieved counts too), or
  *   ``/dev/liveupdate`` was never opened after a live update that handed
  *   sessions over: their files would be lost (the log names them);
+ * - ``-ENOEXEC`` if a target is declared (%LIVEUPDATE_IOCTL_SET_TARGET)
+ *   and it would refuse a session, file or FLB (the log names each);
  * - ``-ENOSPC`` if the preserved files depend on more than 63
  *   File-Lifecycle-Bound objects (FLBs), the most one handover carries;
  * - what a file's handler returns when it cannot freeze the file.
@@ -63,6 +65,7 @@ enum {
 	LIVEUPDATE_CMD_BASE = 0x00,
 	LIVEUPDATE_CMD_CREATE_SESSION = LIVEUPDATE_CMD_BASE,
 	LIVEUPDATE_CMD_RETRIEVE_SESSION = 0x01,
+	LIVEUPDATE_CMD_SET_TARGET = 0x02,
 };
 
 /* Command numbers of a session file descriptor. */
@@ -216,5 +219,103 @@ struct liveupdate_session_get_name {
 
 #define LIVEUPDATE_SESSION_GET_NAME					\
 	_IO(LIVEUPDATE_IOCTL_TYPE, LIVEUPDATE_CMD_SESSION_GET_NAME)
+
+/**
+ * DOC: The target record
+ *
+ * Every kernel built with this LUO carries, in its vmlinux section
+ * ``.liveupdate_features``, a record of the handover formats it accepts:
+ * a &struct liveupdate_record_header followed by &struct
+ * liveupdate_record_entry, one per format: the handover ABI (``luo-v5``),
+ * the phases subtree (``luo-phases-v1``), each built-in file handler and
+ * each built-in FLB, by compatible string. A loadable module carries
+ * entries of its own handlers and FLBs in its section
+ * ``.liveupdate_features`` (entries only: the tools add a header). Tools
+ * read the record from the image of the kernel a live update will kexec
+ * into (tools/liveupdate/liveupdate-record), and an agent declares it with
+ * %LIVEUPDATE_IOCTL_SET_TARGET before the live update.
+ *
+ * Each entry has three words of feature bits; in version 1 the only bit is
+ * %LIVEUPDATE_FEATURE_BASE, the format as its name says. A target accepts
+ * an item of the outgoing state if it has an entry of the item's name that
+ * supports every bit this kernel writes for it and requires no bit this
+ * kernel does not write. New features are additive: a kernel ships a bit
+ * as supported first, and requires it only once the kernels it updates
+ * from write it.
+ */
+
+#define LIVEUPDATE_RECORD_MAGIC		0x4c565550	/* "LVUP" */
+#define LIVEUPDATE_RECORD_VERSION	1
+/* The length of an entry's name, including the terminating NUL. */
+#define LIVEUPDATE_RECORD_NAME_LENGTH	48
+/* The format as its compatible string says. */
+#define LIVEUPDATE_FEATURE_BASE		(1ULL << 0)
+/* The longest record %LIVEUPDATE_IOCTL_SET_TARGET takes, in bytes. */
+#define LIVEUPDATE_RECORD_MAX		65536
+
+/**
+ * struct liveupdate_record_header - The start of a target record.
+ * @magic:   %LIVEUPDATE_RECORD_MAGIC.
+ * @version: %LIVEUPDATE_RECORD_VERSION.
+ */
+struct liveupdate_record_header {
+	__u32		magic;
+	__u32		version;
+};
+
+/**
+ * struct liveupdate_record_entry - One handover format a kernel accepts.
+ * @name:      Its compatible string, NUL-terminated and NUL-padded.
+ * @supported: Feature bits the kernel reads.
+ * @required:  Feature bits the kernel needs the previous kernel to write.
+ * @active:    Feature bits the kernel writes when it hands over.
+ * @reserved:  Zero.
+ */
+struct liveupdate_record_entry {
+	char		name[LIVEUPDATE_RECORD_NAME_LENGTH];
+	__aligned_u64	supported;
+	__aligned_u64	required;
+	__aligned_u64	active;
+	__aligned_u64	reserved;
+};
+
+/**
+ * struct liveupdate_ioctl_set_target - LIVEUPDATE_IOCTL_SET_TARGET
+ * @size:       sizeof(struct liveupdate_ioctl_set_target).
+ * @flags:      Zero.
+ * @record:     in: user pointer to the target's record (see "The target
+ *              record"), or 0 with @record_len 0 to clear the target.
+ * @record_len: in: its length in bytes.
+ * @nr_refused: out: how many preserved files, FLBs and sessions the target
+ *              would refuse now (0: it accepts everything).
+ * @reserved:   Zero.
+ *
+ * Declares the kernel the next live update will kexec into. From then on,
+ * until the target is cleared or replaced, a live update whose state the
+ * target would refuse is itself refused, before anything is frozen, with
+ * -ENOEXEC and a log line naming each item the target lacks; the state
+ * stays as it was. A file the target would refuse can still be preserved
+ * (the agent may change the target): the log and the debugfs list say so.
+ * Each refused item is logged (session name, token and compatible string).
+ * A record of another handover ABI refuses every session, file and FLB.
+ * This command is LUO's own: upstream has no equivalent.
+ *
+ * Errors: -EINVAL for flags or reserved bits set, a record whose magic or
+ * version is not the one above, whose length is not a header followed by
+ * whole entries, or with an entry whose name is empty or unterminated;
+ * -E2BIG for a record longer than %LIVEUPDATE_RECORD_MAX; -EFAULT;
+ * -ENOMEM.
+ */
+struct liveupdate_ioctl_set_target {
+	__u32		size;
+	__u32		flags;
+	__aligned_u64	record;
+	__aligned_u64	record_len;
+	__u32		nr_refused;
+	__u32		reserved;
+};
+
+#define LIVEUPDATE_IOCTL_SET_TARGET					\
+	_IO(LIVEUPDATE_IOCTL_TYPE, LIVEUPDATE_CMD_SET_TARGET)
 
 #endif /* _UAPI_LIVEUPDATE_H */

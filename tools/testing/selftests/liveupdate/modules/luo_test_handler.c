@@ -291,6 +291,8 @@ static struct liveupdate_flb luo_test_flb = {
 	.compatible	= "luo-test-flb-v1",
 };
 
+LIVEUPDATE_RECORD_ENTRY(flb, "luo-test-flb-v1");
+
 /* Another FLB object of the same name (flb_register_other). */
 static struct liveupdate_flb luo_test_flb_other = {
 	.ops		= &luo_test_flb_ops,
@@ -396,6 +398,8 @@ static struct liveupdate_file_handler luo_test_fh = {
 	.ops		= &luo_test_fops,
 	.compatible	= "luo-test-handler-v1",
 };
+
+LIVEUPDATE_RECORD_ENTRY(handler, "luo-test-handler-v1");
 
 static int luo_test_stats_show(struct seq_file *m, void *v)
 {
