@@ -76,6 +76,15 @@ run_to "$W/harness-selftest.txt" checker_results "harness self-test" "$HARNESS_C
 	"$ROOT/scripts/harness-selftest.sh" & pid_harness=$!
 "$ROOT/scripts/build-tests.sh" "$O_OURS" "$W/bin" >"$W/build-tests.log" 2>&1
 result $? "build: selftest programs" || { tail -20 "$W/build-tests.log"; }
+# The record of the target image (ours and its test modules), which
+# luo_kexec_target declares before its live update: read from the image by
+# the tool an agent uses.
+"$ROOT/tools/liveupdate/liveupdate-record" --raw "$O_OURS/arch/x86/boot/bzImage" \
+	"$W/bin/modules" >"$W/bin/target-record.bin"
+result $? "liveupdate-record: the record of our image and its test modules"
+"$ROOT/tools/liveupdate/liveupdate-record" "$O_REF/arch/x86/boot/bzImage" >/dev/null 2>"$W/record-ref.err"
+[ $? = 1 ] && grep -q "no live update record" "$W/record-ref.err"
+result $? "liveupdate-record: a stock (reference) image has no record, said so, exit 1"
 "$ROOT/scripts/mkinitramfs.sh" "$W/initramfs.cpio" "$W/bin" \
 	ours="$O_OURS/arch/x86/boot/bzImage" ref="$O_REF/arch/x86/boot/bzImage"
 result $? "build: initramfs"
@@ -96,7 +105,7 @@ kunit_run() {
 	# One suite per file under test (kernel/liveupdate/tests/), each with
 	# its number of cases pinned: a suite that loses a case fails (a new
 	# case needs its number raised here).
-	kunit_results "$W/kunit.txt" liveupdate_ser=4 liveupdate_session=2 liveupdate_file=5 liveupdate_flb=3
+	kunit_results "$W/kunit.txt" liveupdate_ser=4 liveupdate_session=2 liveupdate_file=5 liveupdate_flb=3 liveupdate_target=3
 }
 # The uAPI selftests: one TAP program per line of the list the guest runs
 # (bin/selftests).

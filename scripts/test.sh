@@ -18,6 +18,8 @@ O_REF=$("$ROOT/scripts/build-kernel.sh" ref debug) || die "reference build faile
 O_OURS=$("$ROOT/scripts/build-kernel.sh" ours debug) || die "our build failed"
 "$ROOT/scripts/build-tests.sh" "$O_OURS" "$W/bin" >"$W/build-tests.log" 2>&1 ||
 	{ tail -20 "$W/build-tests.log"; die "test programs failed to build"; }
+"$ROOT/tools/liveupdate/liveupdate-record" --raw "$O_OURS/arch/x86/boot/bzImage" \
+	"$W/bin/modules" >"$W/bin/target-record.bin" || die "liveupdate-record failed"
 rm -f "$W/initramfs.cpio"
 "$ROOT/scripts/mkinitramfs.sh" "$W/initramfs.cpio" "$W/bin" \
 	ours="$O_OURS/arch/x86/boot/bzImage" ref="$O_REF/arch/x86/boot/bzImage" ||
@@ -43,6 +45,16 @@ say "running $prog ($cmd), log: $log"
 "$ROOT/scripts/qemu-run.sh" "$K" "$W/initramfs.cpio" "$log" 1800 "$cmd" </dev/null
 rc=$?
 grep -E '^\[[0-9.]+\] (not )?ok |^\[[0-9.]+\] # ' "$log" | sed 's/^\[[0-9.]*\] //' | grep -v '^# trace' | tail -60
-[ "$nst" = 0 ] || tap_results "$log" "$prog" "$nst"
+if [ "$nst" != 0 ]; then
+	tap_results "$log" "$prog" "$nst" >"$W/$prog.results"
+	cat "$W/$prog.results"
+	! grep -q '^not ok' "$W/$prog.results" || rc=1
+fi
+# KUnit and the selftests print KTAP/TAP with nested plans: any "not ok"
+# line fails the run here (make check counts them with kunit.py).
+if [ "$nst" = 0 ] && grep -q '^\[[0-9.]*\] \(\[ *[0-9.]*\] \)\?\( *\)not ok' "$log"; then
+	grep '^\[[0-9.]*\] \(\[ *[0-9.]*\] \)\?\( *\)not ok' "$log" | head -20
+	rc=1
+fi
 if [ $rc = 0 ]; then echo "ok - $prog"; else echo "not ok - $prog (see $log)"; fi
 exit $rc

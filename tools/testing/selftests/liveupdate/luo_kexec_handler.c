@@ -641,7 +641,7 @@ static int shared_file(int s, int i)
 	int fd = s >= 0 ? luo_retrieve_fd(s, 1) : -EBADF;
 	bool ok = fd >= 0 && !luo_ftype_value(fd, &v);
 
-	tap_ok(ok && v == SHARED_VALUE(i),
+	tap_ok(ok && v == (uint64_t)SHARED_VALUE(i),
 	       "the test file of sh-%d holds %d (%s, %llu)", i, SHARED_VALUE(i),
 	       fd < 0 ? strerror(-fd) : "ok", (unsigned long long)v);
 	return fd;
