@@ -14,7 +14,11 @@
  * session "next" gets two memfds (one with the contents of "later"'s),
  * "later" is closed after its retrieve, and the live update goes ahead.
  *
- * Stage 3: "next" comes back intact; nothing of the first kernel is left.
+ * Stage 3: "next" comes back intact; nothing of the first kernel is left:
+ * this is live update number 2, the handover (debugfs "phases") held one
+ * session of two files, the debugfs list of sessions holds "next" and its
+ * two files and nothing else, "claimed" and "later" cannot be retrieved
+ * (ENOENT), and once "next" is finished and closed the list is empty.
  *
  * Usage: luo_kexec_twice --stage 1|2|3
  */
@@ -129,20 +133,73 @@ static int stage2(void)
 	luo_kexec();
 }
 
+/* The lines of @text (each ends with a newline). */
+static int nr_lines(const char *text)
+{
+	int n = 0;
+
+	for (; text && *text; text++)
+		n += *text == '\n';
+	return n;
+}
+
+/*
+ * The debugfs list of sessions holds exactly @want lines, @lines[] among
+ * them (each once); the list itself goes to the log when it does not.
+ */
+static bool sessions_list_is(int want, const char *const *lines,
+			     const char *what)
+{
+	char *text = luo_read_text(LUO_DEBUGFS_SESSIONS);
+	bool ok = text && nr_lines(text) == want;
+	int i;
+
+	for (i = 0; ok && lines[i]; i++)
+		ok = luo_count_lines(text, lines[i]) == 1;
+	tap_ok(ok, "the debugfs list of sessions %s", what);
+	if (!ok)
+		tap_note("%s: %s", LUO_DEBUGFS_SESSIONS,
+			 text ? text : strerror(errno));
+	free(text);
+	return ok;
+}
+
 static int stage3(void)
 {
+	static const char *const only_next[] = {
+		"session incoming waiting 2 next",
+		"file 20 bound memfd-v2", "file 21 bound memfd-v2", NULL
+	};
+	static const char *const none[] = { NULL };
+	char *phases;
 	int dev, s;
 
-	tap_plan(6);
+	tap_plan(10);
 	dev = luo_open_device();
 	if (!tap_ok(dev >= 0, "open %s", LUO_DEVICE))
 		return 1;
 	tap_ok(luo_kmsg_has("live update number 2"), "this is live update 2");
+	/* Nothing of the first kernel is left. */
+	phases = luo_read_text(LUO_DEBUGFS "/phases");
+	tap_ok(luo_count_lines(phases, "previous-sessions 1") == 1 &&
+	       luo_count_lines(phases, "previous-files 2") == 1,
+	       "the second kernel handed over one session of two files (%s phases)",
+	       LUO_DEBUGFS);
+	if (phases && (luo_count_lines(phases, "previous-sessions 1") != 1 ||
+		       luo_count_lines(phases, "previous-files 2") != 1))
+		tap_note("phases: %s", phases);
+	free(phases);
+	sessions_list_is(3, only_next,
+			 "holds next and its two files, nothing of the first kernel");
+	tap_ok(luo_retrieve_session(dev, "claimed") == -ENOENT &&
+	       luo_retrieve_session(dev, "later") == -ENOENT,
+	       "the first kernel's sessions claimed and later are gone (ENOENT)");
 	s = luo_retrieve_session(dev, "next");
 	tap_ok(s >= 0, "retrieve next");
 	memfd_ok(s, 20, 2, "next's new memfd");
 	memfd_ok(s, 21, 1, "next's copy of later's memfd");
-	tap_ok(s >= 0 && !luo_finish(s), "finish next");
+	tap_ok(s >= 0 && !luo_finish(s) && !close(s), "finish and close next");
+	sessions_list_is(0, none, "is empty once next is finished and closed");
 	return tap_exit_code();
 }
 
