@@ -11,7 +11,8 @@
 # inputs that must fail, the test programs' luo_parse_args() (compiled on
 # the host) given an unknown argument, kexec result files cut short, the
 # checkers' result files of a run killed in the background, negative controls
-# that pass, a fail-nth reboot sweep that ends on an absorbed fault,
+# that pass, a fail-nth reboot sweep that ends on an absorbed fault, or
+# with no kexec refused at a site it names,
 # mktree.sh bringing a base file back with its old time, leaving ours
 # older than a copy of the reference's build or running while another
 # build holds the lock, mkinitramfs.sh leaving the last run's initramfs
@@ -461,14 +462,27 @@ check "control: no stage 2 at all fails" has "$T/ctl-nostage2.out" '^not ok - ct
 fi_line="[   41.000000] FAULT_INJECTION: forcing a failure."
 kx=("[   41.100000] liveupdate: reboot: serialized 67 sessions and 351 files in 4163 us"
 	"[   41.200000] kexec_core: Starting new kernel" "[    0.000000] Linux version 7.2.13 (luo@luo)")
-glog "$T/rs-good.log" "[    0.000000] Linux version 7.2.13 (luo@luo)" "# kexec -e with fault N=1" "$fi_line" \
-	"[   41.000000] liveupdate: reboot: live update cancelled: -12" "# kexec -e with fault N=2" "${kx[@]}" "$fi_line"
-glog "$T/rs-absorbed.log" "# kexec -e with fault N=1" "$fi_line" "${kx[@]}"
-glog "$T/rs-stuck.log" "# kexec -e with fault N=1" "$fi_line" "Bail out! the kexec did not happen"
+rs_sites="# reboot sweep sites: luo_a>kho_x luo_b"
+rs_ref() { printf '%s\n' "# kexec -e with fault N=$1" "$fi_line" "[   41.000000] liveupdate: reboot: live update cancelled: -12" \
+	"# kexec -e with fault N=$1 refused (Cannot allocate memory), fault at $2"; }
+mapfile -t rs_two < <(rs_ref 1 "luo_a>kho_x.part.0"; rs_ref 2 luo_b)
+glog "$T/rs-good.log" "[    0.000000] Linux version 7.2.13 (luo@luo)" "$rs_sites" "${rs_two[@]}" \
+	"# kexec -e with fault N=3" "${kx[@]}" "$fi_line"
+glog "$T/rs-absorbed.log" "$rs_sites" "# kexec -e with fault N=1" "$fi_line" "${kx[@]}"
+glog "$T/rs-stuck.log" "$rs_sites" "# kexec -e with fault N=1" "$fi_line" "Bail out! the kexec did not happen"
 glog "$T/rs-none.log" "${kx[@]}"
-for v in good absorbed stuck none; do reboot_sweep_results "$T/rs-$v.log" rs >"$T/rs-$v.out"; done
-check "reboot sweep: refusals, then a kexec that reached no fault, passes" eval \
-	'clean "$T/rs-good.out" && has "$T/rs-good.out" "fault N=2 went through without reaching it (1 refused before)"'
+glog "$T/rs-first.log" "$rs_sites" "# kexec -e with fault N=1" "${kx[@]}"
+glog "$T/rs-site.log" "$rs_sites" "${rs_two[@]:0:4}" "# kexec -e with fault N=2" "${kx[@]}"
+glog "$T/rs-unnamed.log" "${rs_two[@]}" "# kexec -e with fault N=3" "${kx[@]}"
+for v in good absorbed stuck none first site unnamed; do reboot_sweep_results "$T/rs-$v.log" rs >"$T/rs-$v.out"; done
+check "reboot sweep: refusals at the sites named, then a kexec that reached no fault, passes" eval \
+	'clean "$T/rs-good.out" && has "$T/rs-good.out" "fault N=3 went through without reaching it (2 refused before)"'
+check "reboot sweep: a kexec that went through at the first try (no fault refused one) fails" has "$T/rs-first.out" \
+	'^not ok - rs: reboot sweep: no fault refused a kexec (N=1 went through)'
+check "reboot sweep: no refusal at a site the test names fails" has "$T/rs-site.out" \
+	'^not ok - rs: reboot sweep: no kexec refused by a fault at luo_b$'
+check "reboot sweep: a log that names no sites fails" has "$T/rs-unnamed.out" \
+	'^not ok - rs: reboot sweep: no line names the sites'
 check "reboot sweep: a kexec that went through with a fault injected fails" has "$T/rs-absorbed.out" \
 	'^not ok - rs: reboot sweep: the kexec with fault N=1 went through with 1 faults injected'
 check "reboot sweep: no kexec went through fails" has "$T/rs-stuck.out" '^not ok - rs: reboot sweep: no kexec went through'

@@ -302,12 +302,30 @@ control_results() {
 # never tried. Stage 2 cannot see that; the log can: the old kernel prints
 # the stack of every injected fault (verbose=2; not those of __GFP_NOWARN
 # allocations), and none may come between the last "# kexec -e with fault
-# N=" line and the next kernel's "Linux version".
+# N=" line and the next kernel's "Linux version". And it proves nothing
+# if no fault refused a kexec: at least one must have ("# kexec -e with
+# fault N=n refused (...), fault at SITE"), and one at each site that the
+# line "# reboot sweep sites: SITE..." names (a site that contains it).
 reboot_sweep_results() {
 	local log=$1 what=$2
 
 	guest_lines "$log" 2>/dev/null | awk -v what="$what" '
-	/^# kexec -e with fault N=[0-9]+/ { n = substr($0, 25) + 0; faults = 0; next }
+	/^# reboot sweep sites:/ {
+		named = 1
+		for (i = 5; i <= NF; i++)
+			site[$i] = 0
+		next
+	}
+	n && /^# kexec -e with fault N=[0-9]+ refused .*, fault at / {
+		refused++
+		place = $0
+		sub(/.*, fault at /, "", place)
+		for (s in site)
+			if (index(place, s))
+				site[s]++
+		next
+	}
+	/^# kexec -e with fault N=[0-9]+$/ { n = substr($0, 25) + 0; faults = 0; next }
 	n && /FAULT_INJECTION: forcing a failure/ { faults++ }
 	n && /Linux version / { booted = 1; exit }
 	END {
@@ -317,7 +335,14 @@ reboot_sweep_results() {
 			printf "not ok - %s: reboot sweep: no kexec went through (last try N=%d)\n", what, n
 		else if (faults)
 			printf "not ok - %s: reboot sweep: the kexec with fault N=%d went through with %d faults injected (absorbed)\n", what, n, faults
+		else if (!refused)
+			printf "not ok - %s: reboot sweep: no fault refused a kexec (N=%d went through)\n", what, n
 		else
-			printf "ok - %s: reboot sweep: the kexec with fault N=%d went through without reaching it (%d refused before)\n", what, n, n - 1
+			printf "ok - %s: reboot sweep: the kexec with fault N=%d went through without reaching it (%d refused before)\n", what, n, refused
+		if (!named)
+			printf "not ok - %s: reboot sweep: no line names the sites its faults must reach\n", what
+		for (s in site)
+			if (!site[s])
+				printf "not ok - %s: reboot sweep: no kexec refused by a fault at %s\n", what, s
 	}'
 }
