@@ -60,37 +60,98 @@
 #include <trace/events/liveupdate.h>
 
 /**
+ * enum luo_file_state - Where a file is in its life.
+ * @LUO_FILE_PRESERVED:  Outgoing, preserved.
+ * @LUO_FILE_FROZEN:     Outgoing, its freeze succeeded: a live update is
+ *                       under way.
+ * @LUO_FILE_MALFORMED:  Incoming, its entry was malformed: it has neither a
+ *                       handler nor the name of one. Refused (-EIO), given
+ *                       up at the finish.
+ * @LUO_FILE_UNBOUND:    Incoming, its handler (@compatible) is not
+ *                       registered yet.
+ * @LUO_FILE_BOUND:      Incoming, bound to its handler, not retrieved.
+ * @LUO_FILE_RETRIEVING: Incoming, its handler's retrieve is running (a
+ *                       dependent asking for it from there is a cycle).
+ * @LUO_FILE_RETRIEVED:  Incoming, retrieved: @file is the new file.
+ * @LUO_FILE_FAILED:     Incoming, its retrieve failed; @retrieve_err is
+ *                       remembered and returned again.
+ *
+ * Transitions: PRESERVED -> FROZEN (freeze) -> PRESERVED (unfreeze); a
+ * preserved file is freed when unpreserved, a frozen one when handed over.
+ * Incoming files start UNBOUND, BOUND or MALFORMED; UNBOUND -> BOUND when
+ * its handler registers (at its retrieve or the finish); BOUND ->
+ * RETRIEVING -> RETRIEVED or FAILED. Every incoming file is freed at the
+ * finish of its session (an UNBOUND or MALFORMED one is given up), or
+ * discarded by a rebuild that fails.
+ */
+enum luo_file_state {
+	LUO_FILE_PRESERVED,
+	LUO_FILE_FROZEN,
+	LUO_FILE_MALFORMED,
+	LUO_FILE_UNBOUND,
+	LUO_FILE_BOUND,
+	LUO_FILE_RETRIEVING,
+	LUO_FILE_RETRIEVED,
+	LUO_FILE_FAILED,
+};
+
+/* What the debugfs list of sessions calls each state. */
+static const char *const luo_file_state_names[] = {
+	[LUO_FILE_PRESERVED]	= "preserved",
+	[LUO_FILE_FROZEN]	= "frozen",
+	[LUO_FILE_MALFORMED]	= "malformed",
+	[LUO_FILE_UNBOUND]	= "unbound",
+	[LUO_FILE_BOUND]	= "bound",
+	[LUO_FILE_RETRIEVING]	= "retrieving",
+	[LUO_FILE_RETRIEVED]	= "retrieved",
+	[LUO_FILE_FAILED]	= "failed",
+};
+
+/**
  * struct luo_file - A file in a session.
- * @fh:              Its handler; NULL for an incoming file whose handler
- *                   is not registered yet.
- * @compatible:      Incoming, while @fh is NULL: the handler it waits for.
+ * @state:           See &enum luo_file_state.
+ * @fh:              Its handler; NULL while %LUO_FILE_UNBOUND or
+ *                   %LUO_FILE_MALFORMED.
+ * @compatible:      %LUO_FILE_UNBOUND only: the handler it waits for.
  * @file:            The file: the preserved one, or the retrieved one.
  * @token:           Its token.
  * @serialized_data: The handler's handle.
  * @private_data:    The handler's private pointer.
- * @retrieve_status: See &struct liveupdate_file_op_args.
+ * @retrieve_err:    %LUO_FILE_FAILED only: the errno of its retrieve.
  * @id:              Its key in luo_file_ids: outgoing from its preservation,
  *                   incoming from its retrieval until it finishes.
- * @frozen:          Outgoing: its freeze succeeded.
- * @retrieving:      Incoming: its handler's retrieve is running (a
- *                   dependent asking for it from there is a cycle).
  * @deps:            The FLBs it depends on.
  * @list:            In its session's list.
  */
 struct luo_file {
+	enum luo_file_state state;
 	struct liveupdate_file_handler *fh;
 	char *compatible;
 	struct file *file;
 	u64 token;
 	u64 serialized_data;
 	void *private_data;
-	int retrieve_status;
+	int retrieve_err;
 	unsigned long id;
-	bool frozen;
-	bool retrieving;
 	struct luo_flb_deps deps;
 	struct list_head list;
 };
+
+/*
+ * What the handler sees of a retrieve (&liveupdate_file_op_args): 0 not
+ * attempted, 1 retrieved, the errno of a failed one.
+ */
+static int luo_file_retrieve_status(struct luo_file *lf)
+{
+	switch (lf->state) {
+	case LUO_FILE_RETRIEVED:
+		return 1;
+	case LUO_FILE_FAILED:
+		return lf->retrieve_err;
+	default:
+		return 0;
+	}
+}
 
 /*
  * The most files one session can hand over: the next kernel's limit on a
@@ -148,7 +209,7 @@ static void luo_file_to_args(struct luo_file_set *fs, struct luo_file *lf,
 	*args = (struct liveupdate_file_op_args) {
 		.handler = lf->fh,
 		.session = fs->session,
-		.retrieve_status = lf->retrieve_status,
+		.retrieve_status = luo_file_retrieve_status(lf),
 		.file = lf->file,
 		.serialized_data = lf->serialized_data,
 		.private_data = lf->private_data,
@@ -329,33 +390,10 @@ void __luo_file_show_registry(struct seq_file *m)
 		seq_printf(m, "handler %s\n", fh->compatible);
 }
 
-/*
- * An incoming file whose own entry was malformed: it has neither a handler
- * nor the name of one. Its retrieve fails with -EIO; its finish gives it up.
- */
-static bool luo_file_malformed(struct luo_file *lf)
-{
-	return !lf->fh && !lf->compatible;
-}
-
 /* The name of @lf's handler, bound or awaited; "-" for a malformed entry. */
 static const char *luo_file_handler_name(struct luo_file *lf)
 {
 	return lf->fh ? lf->fh->compatible : lf->compatible ?: "-";
-}
-
-/* What the debugfs list of sessions calls the state of a file. */
-static const char *luo_file_state_name(struct luo_file *lf, bool incoming)
-{
-	if (!incoming)
-		return lf->frozen ? "frozen" : "preserved";
-	if (luo_file_malformed(lf))
-		return "malformed";
-	if (!lf->fh)
-		return "unbound";
-	if (lf->retrieve_status < 0)
-		return "failed";
-	return lf->retrieve_status ? "retrieved" : "bound";
 }
 
 /**
@@ -380,7 +418,7 @@ void luo_file_show(struct seq_file *m, struct luo_file_set *fs, bool incoming)
 	}
 	list_for_each_entry(lf, &fs->files, list) {
 		seq_printf(m, "file %llu %s ", lf->token,
-			   luo_file_state_name(lf, incoming));
+			   luo_file_state_names[lf->state]);
 		seq_escape(m, luo_file_handler_name(lf), " \t\n\\");
 		if (!incoming && luo_target_refuses(lf->fh->compatible))
 			seq_puts(m, " target-refuses");
@@ -791,7 +829,7 @@ static void __luo_file_free(struct luo_file_set *fs, struct luo_file *lf)
 	fs->count--;
 	if (lf->fh)
 		module_put(lf->fh->ops->owner);
-	else if (lf->compatible)
+	else if (lf->state == LUO_FILE_UNBOUND)
 		fs->unbound--;
 	kfree(lf->compatible);
 	if (lf->file)
@@ -838,9 +876,9 @@ void luo_file_unfreeze_all(struct luo_file_set *fs)
 
 	lockdep_assert_held(&fs->lock);
 	list_for_each_entry_reverse(lf, &fs->files, list) {
-		if (!lf->frozen)
+		if (lf->state != LUO_FILE_FROZEN)
 			continue;
-		lf->frozen = false;
+		lf->state = LUO_FILE_PRESERVED;
 		if (!lf->fh->ops->unfreeze)
 			continue;
 		luo_file_to_args(fs, lf, &args);
@@ -877,7 +915,7 @@ int luo_file_freeze_all(struct luo_file_set *fs)
 			}
 			luo_file_from_args(lf, &args);
 		}
-		lf->frozen = true;
+		lf->state = LUO_FILE_FROZEN;
 	}
 	return 0;
 }
@@ -929,6 +967,7 @@ static int luo_file_keep_unbound(struct luo_file_set *fs, struct luo_file *lf,
 	lf->compatible = kstrdup(compatible, GFP_KERNEL);
 	if (!lf->compatible)
 		return -ENOMEM;
+	lf->state = LUO_FILE_UNBOUND;
 	fs->unbound++;
 	return 0;
 }
@@ -945,10 +984,13 @@ static int luo_file_bind_rebuilt(struct luo_file_set *fs, struct luo_file *lf,
 	if (!luo_ser_string_valid(compatible, LIVEUPDATE_HNDL_COMPAT_LENGTH)) {
 		pr_err("token %llu: a file's handler name is empty or unterminated: the file is refused\n",
 		       lf->token);
+		lf->state = LUO_FILE_MALFORMED;
 		return 0;
 	}
 	err = luo_file_bind(lf, compatible);
-	if (luo_file_bind_later(err))
+	if (!err)
+		lf->state = LUO_FILE_BOUND;
+	else if (luo_file_bind_later(err))
 		err = luo_file_keep_unbound(fs, lf, compatible, err);
 	return err;
 }
@@ -1049,6 +1091,7 @@ static int luo_file_bind_late(struct luo_file_set *fs, struct luo_file *lf)
 		return err;
 	kfree(lf->compatible);
 	lf->compatible = NULL;
+	lf->state = LUO_FILE_BOUND;
 	fs->unbound--;
 	return 0;
 }
@@ -1067,7 +1110,7 @@ static int luo_file_bind_pending(struct luo_file_set *fs)
 	if (!fs->unbound)
 		return 0;
 	list_for_each_entry(lf, &fs->files, list) {
-		if (lf->fh || luo_file_malformed(lf))
+		if (lf->state != LUO_FILE_UNBOUND)
 			continue;
 		err = luo_file_bind_late(fs, lf);
 		if (err && !luo_file_bind_later(err))
@@ -1109,11 +1152,10 @@ static void __luo_file_retrieve_first(struct luo_file_set *fs,
 
 	lockdep_assert_held(&fs->lock);
 	luo_file_to_args(fs, lf, &args);
-	lf->retrieving = true;
+	lf->state = LUO_FILE_RETRIEVING;
 	fs->depth++;
 	err = lf->fh->ops->retrieve(&args);
 	fs->depth--;
-	lf->retrieving = false;
 	if (WARN_ONCE(err > 0 || (!err && !args.file),
 		      "liveupdate: handler %s: retrieve returned %d and file %p\n",
 		      lf->fh->compatible, err, args.file)) {
@@ -1122,12 +1164,13 @@ static void __luo_file_retrieve_first(struct luo_file_set *fs,
 		err = -EINVAL;
 	}
 	if (err) {
-		lf->retrieve_status = err;
+		lf->retrieve_err = err;
+		lf->state = LUO_FILE_FAILED;
 		return;
 	}
 	luo_file_from_args(lf, &args);
 	lf->file = args.file;
-	lf->retrieve_status = 1;
+	lf->state = LUO_FILE_RETRIEVED;
 	/* Until it finishes, it cannot be preserved (-EBUSY). */
 	lf->id = luo_file_id(lf);
 	if (xa_insert(&luo_file_ids, lf->id, lf, GFP_KERNEL))
@@ -1151,25 +1194,25 @@ static int __luo_file_retrieve(struct luo_file_set *fs, u64 token,
 	lf = xa_load(&fs->tokens, token);
 	if (!lf)
 		return -ENOENT;
-	if (luo_file_malformed(lf))
+	if (lf->state == LUO_FILE_MALFORMED)
 		return -EIO;
-	if (!lf->fh) {
+	if (lf->state == LUO_FILE_UNBOUND) {
 		/* Nothing is faked: without its handler, the file waits. */
 		err = luo_file_bind_late(fs, lf);
 		if (err)
 			return luo_file_bind_later(err) ? -ENOPKG : err;
 	}
 	/* A file whose retrieve asks for itself, through its dependencies. */
-	if (lf->retrieving)
+	if (lf->state == LUO_FILE_RETRIEVING)
 		return -EDEADLK;
-	if (!lf->retrieve_status) {
+	if (lf->state == LUO_FILE_BOUND) {
 		/* Its handler is not called: not remembered (not attempted). */
 		if (fs->depth >= LUO_FILE_MAX_DEPTH)
 			return -ELOOP;
 		__luo_file_retrieve_first(fs, lf);
 	}
-	if (lf->retrieve_status < 0)
-		return lf->retrieve_status;
+	if (lf->state == LUO_FILE_FAILED)
+		return lf->retrieve_err;
 	*filep = get_file(lf->file);
 	return 0;
 }
@@ -1215,7 +1258,7 @@ static void luo_file_give_up(struct luo_file_set *fs, struct luo_file *lf,
 			     const char *session)
 {
 	lockdep_assert_held(&fs->lock);
-	if (luo_file_malformed(lf))
+	if (lf->state == LUO_FILE_MALFORMED)
 		pr_warn("session '%s': file %llu given up: its entry was malformed; the memory it preserved (handle %#llx) stays reserved until the next boot\n",
 			session, lf->token, lf->serialized_data);
 	else

@@ -262,6 +262,7 @@ static struct luo_file *luo_test_dep_add(struct kunit *test,
 
 	KUNIT_ASSERT_NOT_NULL(test, lf);
 	lf->fh = &luo_test_dep_fh;
+	lf->state = outgoing ? LUO_FILE_PRESERVED : LUO_FILE_BOUND;
 	lf->token = token;
 	lf->serialized_data = parent << 8 | token;
 	if (outgoing) {
