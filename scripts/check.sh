@@ -46,7 +46,7 @@ STL=$ROOT/tools/testing/selftests/liveupdate
 # lines) and adds a "not ok" when it exits non-zero, reports nothing, or
 # reports another number of results than pinned. Pinned: the number of
 # checks of the harness self-test (raise it with every check added).
-HARNESS_CHECKS=140
+HARNESS_CHECKS=146
 tally() {
 	local line
 	while IFS= read -r line; do
@@ -108,7 +108,8 @@ kunit_run() {
 	kunit_results "$W/kunit.txt" liveupdate_ser=4 liveupdate_session=2 liveupdate_file=5 liveupdate_flb=3 liveupdate_target=3
 }
 # The uAPI selftests: one TAP program per line of the list the guest runs
-# (bin/selftests).
+# (bin/selftests), as many as pinned, each with its plan pinned
+# (scripts/pinned-counts).
 selftests_run() {
 	local nsel
 	"$ROOT/scripts/qemu-run.sh" "$K_OURS" "$W/initramfs.cpio" "$W/selftests.log" 1200 \
@@ -116,7 +117,9 @@ selftests_run() {
 	result $? "selftests: guest run clean"
 	nsel=$(grep -c . "$W/bin/selftests" 2>/dev/null)
 	[ "${nsel:-0}" -gt 0 ] || notok "selftests: no list of selftest programs ($W/bin/selftests)"
-	tap_results "$W/selftests.log" selftests "${nsel:-1}"
+	[ "${nsel:-0}" = "$(pinned_list selftests)" ]
+	result $? "selftests: ${nsel:-0} programs, $(pinned_list selftests) pinned (scripts/pinned-counts)"
+	tap_results "$W/selftests.log" selftests "${nsel:-1}" "$(pinned_plans selftests)"
 }
 # One guest of the conformance pair (compared once both have run).
 conform_run() {
@@ -144,7 +147,9 @@ kexec_run() {
 	"$ROOT/scripts/qemu-run.sh" "$k" "$W/initramfs.cpio" "$log" 1800 \
 		"luotest=kexec:$prog luonext=$to${pargs:+ luoargs=$pargs}$kcmd" </dev/null
 	result $? "kexec: $name $from -> $to: every stage clean and passed"
-	tally < <(tap_results "$log" "kexec $name $from->$to" "$nst")
+	# Each stage's plan is pinned under the test's line (words single-spaced).
+	tally < <(tap_results "$log" "kexec $name $from->$to" "$nst" \
+		"$(pinned_plans "$(echo $prog $args)")")
 	# luo_fail_nth's reboot sweep must end on a kexec that reached no fault.
 	[ "$prog$pargs" = luo_fail_nth ] && tally < <(reboot_sweep_results "$log" "kexec $name $from->$to")
 	# The in-kernel FLB test (lib/tests/liveupdate.c, in both kernels) rode
@@ -196,8 +201,8 @@ guest_queue() {
 # in the order of the queue once all have ended.
 phase "guest runs: KUnit, selftests, kexec tests, conformance (two at a time)"
 rm -f "$W"/guest-result-*.txt
-tally < <(test_list "$STL/kexec_tests.txt")
-tally < <(test_list "$STL/interop_tests.txt")
+tally < <(test_list "$STL/kexec_tests.txt" "$(pinned_list kexec_tests.txt)")
+tally < <(test_list "$STL/interop_tests.txt" "$(pinned_list interop_tests.txt)")
 n=0
 guest_queue $((n += 1)) selftests_run
 while read -r prog args; do

@@ -16,7 +16,8 @@
 # mktree.sh bringing a base file back with its old time, leaving ours
 # older than a copy of the reference's build or running while another
 # build holds the lock, mkinitramfs.sh leaving the last run's initramfs
-# when it fails, a config option
+# when it fails, counts that shrink below the ones pinned in the tree
+# (scripts/pinned-counts), a config option
 # that did not stick; and check that they fail; and a good input that
 # must pass, so that a parser that fails everything is caught too.
 # One "ok - harness: ..." or "not ok - harness: ..." line per check (their
@@ -161,6 +162,40 @@ printf '# c\nprog_a\nprog_b -n,2\n' >"$T/list.txt"
 check "test list: an empty list fails" eval '! test_list "$T/list-empty.txt" | grep -q "^ok"'
 check "test list: a missing list fails" eval '! test_list "$T/no-list.txt" | grep -q "^ok"'
 check "test list: entries without comments" eval '[ "$(test_list_entries "$T/list.txt" | tr "\n" ";")" = "prog_a;prog_b -n,2;" ]'
+
+# ---- counts pinned in the tree (scripts/pinned-counts) ---------------------
+# A list, or a TAP program's plan, that shrinks fails though what is left
+# passes; so does a test that nobody pinned.
+check "pinned: a list of its pinned number of tests passes (control)" eval \
+	'test_list "$T/list.txt" 2 | grep -q "^ok"'
+check "pinned: a list with fewer tests than pinned fails" eval \
+	'test_list "$T/list.txt" 3 >"$T/pin-list.out"; has "$T/pin-list.out" "^not ok - test list list.txt: 2 tests, 3 pinned"'
+tap_results "$T/good.log" t 2 "2 1" >"$T/pin-good.out"
+tap_results "$T/good.log" t 2 "2 2" >"$T/pin-less.out"
+tap_results "$T/good.log" t 2 "" >"$T/pin-none.out"
+check "pinned: TAP programs with their pinned plans pass (control)" clean "$T/pin-good.out"
+check "pinned: a TAP program that plans fewer tests than pinned fails" has "$T/pin-less.out" \
+	'^not ok - t: TAP run 2 plans 1 tests, 2 pinned'
+check "pinned: a test whose plans nobody pinned fails" has "$T/pin-none.out" '^not ok - t: no plans pinned'
+# The tree's own: every test of the lists pinned, a plan per stage.
+pinned_tree() {
+	local l prog args w nst n bad=0 STL=$ROOT/tools/testing/selftests/liveupdate
+	for l in kexec_tests.txt interop_tests.txt; do
+		n=$(test_list_entries "$STL/$l" | wc -l)
+		[ "$n" = "$(pinned_list "$l")" ] || { echo "$l: $n tests, $(pinned_list "$l") pinned"; bad=1; }
+		while read -r prog args; do
+			nst=2
+			for w in $args; do case $w in @luostages=*) nst=${w#@luostages=} ;; esac; done
+			n=$(pinned_plans "$(echo $prog $args)" | wc -w)
+			[ "$n" = "$nst" ] || { echo "$prog $args: $n plans pinned, $nst stages"; bad=1; }
+		done < <(test_list_entries "$STL/$l")
+	done
+	n=$(make -pn -C "$STL" OUTPUT=/x 2>/dev/null | sed -n 's/^SELFTEST_PROGS := //p' | wc -w)
+	[ "$n" = "$(pinned_list selftests)" ] && [ "$(pinned_plans selftests | wc -w)" = "$n" ] ||
+		{ echo "selftests: $n programs, $(pinned_list selftests) pinned, $(pinned_plans selftests | wc -w) plans"; bad=1; }
+	return $bad
+}
+check "pinned: every test of the lists, and every selftest program, has its plans pinned" pinned_tree
 
 # ---- qemu-run.sh with a fake QEMU ---------------------------------------
 fakeq() {

@@ -13,19 +13,26 @@ guest_lines() {
 	sed -n 's/^\[[0-9.]*\] //p' "$1"
 }
 
-# tap_results LOG WHAT RUNS: the TAP printed by userspace in a guest log.
-# RUNS is how many TAP programs (plan lines) the log must hold: one per
-# selftest program, two for a kexec test (stage 1 and stage 2). Each
-# program's plan "1..N" must be met by exactly N result lines before the
-# next plan; "ok ... # SKIP" is a skip and fails; "Bail out!" fails.
+# tap_results LOG WHAT RUNS [PLANS]: the TAP printed by userspace in a
+# guest log. RUNS is how many TAP programs (plan lines) the log must hold:
+# one per selftest program, two for a kexec test (stage 1 and stage 2).
+# Each program's plan "1..N" must be met by exactly N result lines before
+# the next plan; "ok ... # SKIP" is a skip and fails; "Bail out!" fails.
+# PLANS, if given, pins the plans: "N1 N2 ...", one per program in the
+# order they run (see pinned_plans); another plan fails, and so does an
+# empty PLANS (a test whose plans nobody pinned).
 tap_results() {
-	local log=$1 what=$2 runs=${3:-1}
+	local log=$1 what=$2 runs=${3:-1} plans=${4-}
 
+	if [ $# -ge 4 ] && [ -z "$plans" ]; then
+		echo "not ok - $what: no plans pinned ($(basename "$PINNED_COUNTS"))"
+	fi
 	if [ ! -s "$log" ]; then
 		echo "not ok - $what: no guest log ($log)"
 		return 0
 	fi
-	guest_lines "$log" | awk -v what="$what" -v want="$runs" '
+	guest_lines "$log" | awk -v what="$what" -v want="$runs" -v plans="$plans" '
+	BEGIN { npins = split(plans, pin, " ") }
 	function end_run() {
 		if (!inrun)
 			return
@@ -41,6 +48,8 @@ tap_results() {
 		planned = substr($1, 4) + 0
 		if (planned == 0)
 			printf "not ok - %s: TAP run %d plans no tests (%s)\n", what, runs, $0
+		else if (npins && planned != pin[runs] + 0)
+			printf "not ok - %s: TAP run %d plans %d tests, %d pinned (scripts/pinned-counts)\n", what, runs, planned, pin[runs]
 		next
 	}
 	/^(not )?ok [0-9]+/ {
@@ -148,12 +157,13 @@ kunit_results() {
 	}' "$txt"
 }
 
-# test_list FILE: the programs of a kexec_tests.txt-style list, "prog
-# [args]" per line, without comments and blank lines. Prints "not ok" and
-# fails if the file is missing or lists nothing, so that an empty list
-# cannot pass by running nothing.
+# test_list FILE [WANT]: the programs of a kexec_tests.txt-style list,
+# "prog [args]" per line, without comments and blank lines. Prints "not
+# ok" and fails if the file is missing or lists nothing, so that an empty
+# list cannot pass by running nothing, or, if WANT is given, lists other
+# than WANT tests (pinned_list), so that a list that shrinks fails.
 test_list() {
-	local f=$1 n
+	local f=$1 want=${2-} n
 
 	if [ ! -r "$f" ]; then
 		echo "not ok - test list $(basename "$f"): missing"
@@ -164,7 +174,35 @@ test_list() {
 		echo "not ok - test list $(basename "$f"): lists no test"
 		return 1
 	fi
-	echo "ok - test list $(basename "$f"): $n tests"
+	if [ $# -ge 2 ] && [ "$n" != "$want" ]; then
+		echo "not ok - test list $(basename "$f"): $n tests, ${want:-none} pinned (scripts/pinned-counts)"
+		return 1
+	fi
+	echo "ok - test list $(basename "$f"): $n tests${2:+, as pinned}"
+}
+
+# The counts make check compares, kept in the tree and changed only on
+# purpose (scripts/pinned-counts; LUO_PINNED_COUNTS: another file).
+PINNED_COUNTS=${LUO_PINNED_COUNTS:-$(dirname "${BASH_SOURCE[0]}")/pinned-counts}
+
+# pinned_list NAME: the number of entries pinned for the list NAME
+# (kexec_tests.txt, interop_tests.txt, selftests), or nothing.
+pinned_list() {
+	awk -v n="$1" '$1 == "list" && $2 == n { print $3; exit }' "$PINNED_COUNTS" 2>/dev/null
+}
+
+# pinned_plans TEST: the plans pinned for TEST (a line of a test list,
+# its words separated by single spaces, or "selftests"), "N1 N2 ...", or
+# nothing.
+pinned_plans() {
+	awk -v t="$1" '
+	$1 == "plans" {
+		i = index($0, " = ")
+		if (i && substr($0, i + 3) == t) {
+			print substr($0, 7, i - 7)
+			exit
+		}
+	}' "$PINNED_COUNTS" 2>/dev/null
 }
 
 # test_list_entries FILE: the entries themselves, one per line.

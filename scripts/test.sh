@@ -47,8 +47,9 @@ say "running $prog ($cmd), log: $log"
 rc=$?
 grep -E '^\[[0-9.]+\] (not )?ok |^\[[0-9.]+\] # ' "$log" | sed 's/^\[[0-9.]*\] //' | grep -v '^# trace' | tail -60
 if [ "$nst" != 0 ]; then
-	# As make check: the end of luo_fail_nth's reboot sweep.
-	tap_results "$log" "$prog" "$nst" >"$W/$prog.results"
+	# As make check: the plans pinned (scripts/pinned-counts), and the
+	# end of luo_fail_nth's reboot sweep.
+	tap_results "$log" "$prog" "$nst" "$(pinned_plans "$line")" >"$W/$prog.results"
 	[ "$line" != luo_fail_nth ] || reboot_sweep_results "$log" "$prog" >>"$W/$prog.results"
 	cat "$W/$prog.results"
 	! grep -q '^not ok' "$W/$prog.results" || rc=1
