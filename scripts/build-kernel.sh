@@ -42,6 +42,9 @@ if [ -n "$seed" ]; then
 	rm -rf "$O" "$O.tmp"
 	cp -a "$R" "$O.tmp" && rm -f "$O.tmp/.config-frags" && mv "$O.tmp" "$O" ||
 		die "cannot copy $R"
+	# The objects of base files the overlay deleted must not be linked.
+	dropped=$(drop_orphan_objects "$O" | wc -l)
+	[ "$dropped" = 0 ] || say "dropped $dropped objects of the reference's build whose source is not in our tree"
 fi
 mkdir -p "$O"
 ln -sfn "$O" "$L"

@@ -17,8 +17,8 @@
 # older than a copy of the reference's build or running while another
 # build holds the lock, mkinitramfs.sh leaving the last run's initramfs
 # when it fails, counts that shrink below the ones pinned in the tree
-# (scripts/pinned-counts), a config option
-# that did not stick; and check that they fail; and a good input that
+# (scripts/pinned-counts), a config option that did not stick, an object
+# of a deleted source kept from the seed; and check that they fail; and a good input that
 # must pass, so that a parser that fails everything is caught too.
 # One "ok - harness: ..." or "not ok - harness: ..." line per check (their
 # number is pinned in check.sh); takes a few seconds. Exit status 1 if any
@@ -598,6 +598,27 @@ check "config: an option dropped and an option that should be off fail" eval \
 	'! config_unstuck "$T/bad.config" "$T/frag.config" >"$T/cfg.out" &&
 	 has "$T/cfg.out" "^CONFIG_A=y did not stick (# CONFIG_A is not set)" &&
 	 has "$T/cfg.out" "^CONFIG_B=n did not stick (CONFIG_B=y)"'
+
+# ---- build-kernel.sh: no object of a deleted source from the seed --------
+# Our build starts from a copy of the reference's: the objects of base
+# files that the overlay deletes come along, and kbuild's saved
+# dependencies would keep them (linked if a Makefile still names them).
+ob=$T/ob/tree/.luo-build-ours-x
+mkdir -p "$T/ob/tree/kernel" "$ob/kernel" "$ob/tools/objtool"
+echo a >"$T/ob/tree/kernel/a.c"
+for o in a:../kernel/a.c gone:../kernel/gone.c gen:kernel/gen.c; do
+	echo obj >"$ob/kernel/${o%%:*}.o"
+	printf 'savedcmd_kernel/%s.o := gcc\n\nsource_kernel/%s.o := %s\n' "${o%%:*}" "${o%%:*}" "${o#*:}" \
+		>"$ob/kernel/.${o%%:*}.o.cmd"
+done
+echo obj >"$ob/tools/objtool/s.o"
+printf 'source_%s := ../lib/s.c\n' "$ob/tools/objtool/s.o" >"$ob/tools/objtool/.s.o.cmd"
+drop_orphan_objects "$ob" >"$T/ob.out" 2>&1
+check "seed: the object of a source the overlay deleted goes, with its saved command" eval \
+	'[ ! -e "$ob/kernel/gone.o" ] && [ ! -e "$ob/kernel/.gone.o.cmd" ] && has "$T/ob.out" "^kernel/gone.o$"'
+check "seed: objects of existing, generated and tools sources stay (control)" eval \
+	'[ -e "$ob/kernel/a.o" ] && [ -e "$ob/kernel/gen.o" ] && [ -e "$ob/tools/objtool/s.o" ] &&
+	 [ "$(grep -c . "$T/ob.out")" = 1 ]'
 
 # ---- patches.sh: checkpatch that cannot run --------------------------------
 printf '%s\n' "diff --git a/a.c b/a.c" "new file mode 100644" "--- /dev/null" "+++ b/a.c" \

@@ -104,6 +104,25 @@ objtool_from_copy() {
 # directory records it in .config-frags (build-kernel.sh).
 config_id() { cat "$@" | sha1sum | cut -c1-16; }
 
+# drop_orphan_objects O: in the build directory O (right inside its source
+# tree), remove every object, and its saved command, whose source in the
+# tree ("../path" in its .cmd file's source_ line) does not exist. A build
+# directory copied from the reference's (build-kernel.sh) holds the objects
+# of base files that the overlay deletes; kbuild's saved dependencies make
+# a missing source no reason to rebuild, so a Makefile that still names
+# such an object would link the base's object, where a clean build stops
+# with "No rule to make target". Prints the objects removed.
+drop_orphan_objects() {
+	local o=$1 cmd obj src
+	while read -r cmd obj src; do
+		[ ! -e "$o/$src" ] || continue
+		echo "$obj"
+		rm -f "$o/$obj" "$cmd"
+	done < <(cd "$o" && grep -r --include='.*.cmd' '^source_[^/ ][^ ]* := \.\./' . 2>/dev/null |
+		sed -n 's,^\./\(.*\):source_\([^ ]*\) := \(\.\./.*\)$,\1 \2 \3,p' |
+		while read -r cmd obj src; do echo "$o/$cmd $obj $src"; done)
+}
+
 # The paths of the base tree that we own (see README "Overlay contract").
 owned_base_files() {
 	local t=$1
