@@ -28,12 +28,17 @@ want=$(config_id "${frags[@]}")
 # made newer than the copied objects (mktree.sh --touch-changed), then the
 # copy is made: an interrupted copy is never taken for a build.
 R=$SRC_DIR/${BUILD_PREFIX}ref-$profile
+# A build of ours of another base starts again (base_check): the base
+# comes first (mktree.sh runs fetch-base.sh), then whether to seed. The
+# reference's builds are inside the base tree, which a new base replaces.
+[ "$variant" = ref ] || { "$ROOT/scripts/mktree.sh" >/dev/null; base_check "$O" || true; }
 seed=
 if [ "$variant" = ours ] && [ ! -f "$O/.config" ] && [ -f "$R/arch/x86/boot/bzImage" ] &&
-	[ "$(cat "$R/.config-frags" 2>/dev/null)" = "$(config_id $(kernel_frags ref "$profile"))" ]; then
+	[ "$(cat "$R/.config-frags" 2>/dev/null)" = "$(config_id $(kernel_frags ref "$profile"))" ] &&
+	[ "$(cat "$R/.luo-base" 2>/dev/null)" = "$(base_id)" ]; then
 	seed=1
 fi
-[ "$variant" = ref ] || "$ROOT/scripts/mktree.sh" ${seed:+--touch-changed} >/dev/null
+[ -z "$seed" ] || "$ROOT/scripts/mktree.sh" --touch-changed >/dev/null
 mkdir -p "$BUILD_ROOT"
 # A build directory of the layout before this one: a directory, not a link.
 [ -L "$L" ] || rm -rf "$L"
@@ -47,6 +52,7 @@ if [ -n "$seed" ]; then
 	[ "$dropped" = 0 ] || say "dropped $dropped objects of the reference's build whose source is not in our tree"
 fi
 mkdir -p "$O"
+[ -f "$O/.luo-base" ] || base_id >"$O/.luo-base"
 ln -sfn "$O" "$L"
 
 export CCACHE_BASEDIR=$CACHE CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=time_macros,include_file_mtime

@@ -46,7 +46,7 @@ STL=$ROOT/tools/testing/selftests/liveupdate
 # lines) and adds a "not ok" when it exits non-zero, reports nothing, or
 # reports another number of results than pinned. Pinned: the number of
 # checks of the harness self-test (raise it with every check added).
-HARNESS_CHECKS=148
+HARNESS_CHECKS=152
 tally() {
 	local line
 	while IFS= read -r line; do

@@ -11,7 +11,15 @@ case $KBASE in
 esac
 pkg=linux-source-$KBASE
 
-[ -f "$SRC_DIR/.extracted" ] && exit 0
+# .extracted holds the name of the package the tree came from (base_id in
+# lib.sh; build-kernel.sh starts our builds again when it changes). A tree
+# extracted before it did gets the name of the one package downloaded.
+if [ -f "$SRC_DIR/.extracted" ]; then
+	if [ ! -s "$SRC_DIR/.extracted" ] && [ "$(ls "$CACHE"/dl/${pkg}_*.deb 2>/dev/null | wc -l)" = 1 ]; then
+		basename "$CACHE"/dl/${pkg}_*.deb >"$SRC_DIR/.extracted"
+	fi
+	exit 0
+fi
 
 APT=$CACHE/apt
 mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial" "$CACHE/dl" "$CACHE/src"
@@ -44,5 +52,5 @@ dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards '*/linux-source-*.tar.xz' |
 	tar -xJ -C "$SRC_DIR.tmp" --strip-components=1
 rm -rf "$SRC_DIR"
 mv "$SRC_DIR.tmp" "$SRC_DIR"
-touch "$SRC_DIR/.extracted"
+basename "$deb" >"$SRC_DIR/.extracted"
 say "base tree ready: $SRC_DIR"

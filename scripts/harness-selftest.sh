@@ -18,7 +18,8 @@
 # build holds the lock, mkinitramfs.sh leaving the last run's initramfs
 # when it fails, counts that shrink below the ones pinned in the tree
 # (scripts/pinned-counts), a config option that did not stick, an object
-# of a deleted source kept from the seed; and check that they fail; and a good input that
+# of a deleted source kept from the seed, a build of another base kept;
+# and check that they fail; and a good input that
 # must pass, so that a parser that fails everything is caught too.
 # One "ok - harness: ..." or "not ok - harness: ..." line per check (their
 # number is pinned in check.sh); takes a few seconds. Exit status 1 if any
@@ -619,6 +620,26 @@ check "seed: the object of a source the overlay deleted goes, with its saved com
 check "seed: objects of existing, generated and tools sources stay (control)" eval \
 	'[ -e "$ob/kernel/a.o" ] && [ -e "$ob/kernel/gen.o" ] && [ -e "$ob/tools/objtool/s.o" ] &&
 	 [ "$(grep -c . "$T/ob.out")" = 1 ]'
+
+# ---- build-kernel.sh: a build of another base starts again ----------------
+# The base tree records its package (fetch-base.sh, in .extracted); our
+# build directory the base it was built from.
+bc=$T/bc/src/linux-source-$KBASE
+mkdir -p "$bc" "$T/bc/dl"
+: >"$bc/.extracted"
+: >"$T/bc/dl/linux-source-${KBASE}_${KBASE}.99-1_all.deb"
+LUO_CACHE=$T/bc "$ROOT/scripts/fetch-base.sh" >"$T/bc.out" 2>&1
+check "base: a tree extracted without its package's name gets it (fetch-base.sh)" eval \
+	'[ "$(cat "$bc/.extracted")" = "linux-source-${KBASE}_${KBASE}.99-1_all.deb" ] || { cat "$T/bc.out"; false; }'
+bcheck() {
+	mkdir -p "$T/bc/O"
+	if [ -n "$1" ]; then echo "$1" >"$T/bc/O/.luo-base"; else rm -f "$T/bc/O/.luo-base"; fi
+	(SRC_DIR=$bc; base_check "$T/bc/O") >/dev/null 2>&1
+	[ ! -e "$T/bc/O" ]
+}
+check "base: a build of the same base stays (control)" eval '! bcheck "linux-source-${KBASE}_${KBASE}.99-1_all.deb"'
+check "base: a build of another base goes (it is built again)" bcheck "linux-source-${KBASE}_${KBASE}.13-1_all.deb"
+check "base: a build that records no base goes" bcheck ""
 
 # ---- patches.sh: checkpatch that cannot run --------------------------------
 printf '%s\n' "diff --git a/a.c b/a.c" "new file mode 100644" "--- /dev/null" "+++ b/a.c" \

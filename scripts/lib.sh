@@ -104,6 +104,29 @@ objtool_from_copy() {
 # directory records it in .config-frags (build-kernel.sh).
 config_id() { cat "$@" | sha1sum | cut -c1-16; }
 
+# base_id: the base tree's version, the name of the Debian package it was
+# extracted from (fetch-base.sh writes it in .extracted), or "unknown".
+base_id() {
+	local id=
+	[ ! -s "$SRC_DIR/.extracted" ] || id=$(head -n1 "$SRC_DIR/.extracted")
+	echo "${id:-unknown}"
+}
+
+# base_check O: a build directory records the base it was built from
+# (O/.luo-base, base_id); one of another base, or of none recorded, is
+# removed: a new base's files keep the tarball's times, which may be older
+# than the objects built from the last base's, and nothing would rebuild.
+# (The reference's build directories are inside the base tree, which a new
+# extraction replaces; ours are not.) Status 0 if O was removed.
+base_check() {
+	local o=$1 had
+	[ -d "$o" ] || return 1
+	had=$(cat "$o/.luo-base" 2>/dev/null || echo none)
+	[ "$had" != "$(base_id)" ] || return 1
+	say "$(basename "$o") was built from base $had, the base is now $(base_id): starting again"
+	rm -rf "$o"
+}
+
 # drop_orphan_objects O: in the build directory O (right inside its source
 # tree), remove every object, and its saved command, whose source in the
 # tree ("../path" in its .cmd file's source_ line) does not exist. A build
