@@ -816,25 +816,22 @@ static struct liveupdate_session *luo_session_reserve(const u8 *name)
 	struct liveupdate_session *session;
 	int err;
 
-	err = luo_state_enter();
-	if (err)
-		return ERR_PTR(err);
-	if (!luo_session_name_valid(name)) {
-		err = -EINVAL;
-		goto out;
-	}
+	if (!luo_session_name_valid(name))
+		return ERR_PTR(luo_frozen_errno(-EINVAL));
 	session = luo_session_alloc(name, LUO_SESSION_CREATING);
-	if (!session) {
-		err = -ENOMEM;
-		goto out;
+	if (!session)
+		return ERR_PTR(luo_frozen_errno(-ENOMEM));
+	err = luo_state_enter();
+	if (!err) {
+		scoped_guard(mutex, &luo_outgoing.lock)
+			err = __luo_session_reserve(&luo_outgoing, session);
+		luo_state_exit();
 	}
-	scoped_guard(mutex, &luo_outgoing.lock)
-		err = __luo_session_reserve(&luo_outgoing, session);
-	if (err)
+	if (err) {
 		luo_session_free(session);
-out:
-	luo_state_exit();
-	return err ? ERR_PTR(err) : session;
+		return ERR_PTR(err);
+	}
+	return session;
 }
 
 /* The locked second half: the session joins the set the live update sees. */
@@ -1085,6 +1082,28 @@ static int luo_session_preserve_fd(struct luo_ucmd *ucmd)
 	return err;
 }
 
+/* The locked part of RETRIEVE_FD: the file of @token, with a reference. */
+static int luo_session_retrieve_file(struct liveupdate_session *session,
+				     u64 token, struct file **filep)
+{
+	struct luo_file_set *fs = luo_session_files(session);
+	int err;
+
+	err = luo_state_enter();
+	if (err)
+		return err;
+	if (fs) {
+		scoped_guard(mutex, &fs->lock)
+			err = luo_file_retrieve(fs, token, filep, session->name);
+	} else {
+		/* A session that handed over no file. */
+		err = -ENOENT;
+		trace_liveupdate_file_retrieve(session->name, token, "-", err);
+	}
+	luo_state_exit();
+	return err;
+}
+
 /**
  * luo_session_retrieve_fd - %LIVEUPDATE_SESSION_RETRIEVE_FD.
  * @ucmd: The call.
@@ -1101,7 +1120,6 @@ static int luo_session_retrieve_fd(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_session_retrieve_fd *arg = ucmd->cmd;
 	struct liveupdate_session *session = luo_ucmd_session(ucmd);
-	struct luo_file_set *fs = luo_session_files(session);
 	struct file *file;
 	int fd, err;
 
@@ -1115,19 +1133,7 @@ static int luo_session_retrieve_fd(struct luo_ucmd *ucmd)
 	err = luo_ucmd_respond(ucmd);
 	if (err)
 		goto err_put_fd;
-	err = luo_state_enter();
-	if (err)
-		goto err_put_fd;
-	if (fs) {
-		guard(mutex)(&fs->lock);
-		err = luo_file_retrieve(fs, arg->token, &file, session->name);
-	} else {
-		/* A session that handed over no file. */
-		err = -ENOENT;
-		trace_liveupdate_file_retrieve(session->name, arg->token, "-",
-					       err);
-	}
-	luo_state_exit();
+	err = luo_session_retrieve_file(session, arg->token, &file);
 	if (err)
 		goto err_put_fd;
 	fd_install(fd, file);

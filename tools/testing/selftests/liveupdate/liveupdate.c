@@ -949,7 +949,7 @@ TEST_F(liveupdate, unknown_ioctl_device)
 	struct liveupdate_session_get_name arg = { .size = sizeof(arg) };
 
 	/* the next free number, and a session command sent to the device */
-	EXPECT_EQ(-1, ioctl(self->dev, _IO(LIVEUPDATE_IOCTL_TYPE, 0x02), &arg));
+	EXPECT_EQ(-1, ioctl(self->dev, _IO(LIVEUPDATE_IOCTL_TYPE, 0x03), &arg));
 	EXPECT_EQ(ENOTTY, errno);
 	EXPECT_EQ(-1, ioctl(self->dev, LIVEUPDATE_SESSION_GET_NAME, &arg));
 	EXPECT_EQ(ENOTTY, errno);
