@@ -193,22 +193,31 @@ What changes:
 - loadable file handlers and FLBs pin their module while they are in use,
   and the register functions are exported for them;
 - the uAPI header documents the extensible-struct rules and every error;
-- KUnit tests for the reader of the previous kernel's state, TAP selftests
-  for the uAPI and module lifetime, and two-stage kexec tests;
+- every kernel image carries a record of the handover formats it accepts,
+  and LIVEUPDATE_IOCTL_SET_TARGET (ours only) lets an agent declare the
+  target's record, so that a live update the target would refuse fails
+  before the blackout; three small patches to base files serve it and
+  the reader (kho_is_preserved(), the linker script, memfd's record line);
+- KUnit tests, TAP selftests for the uAPI and module lifetime, and
+  two-stage kexec tests;
 - the design and the userspace interface are documented.
 
-The kernel builds after every patch that changes it (tinyconfig with LUO,
-KHO and the in-kernel FLB test; the whole series also with lockdep, KASAN,
-KUnit and the corruption test), the selftests and the test modules after
-the patches that add them, and every patch is clean
+The kernel builds after every patch that changes it, in the reference
+kernel's configuration (tinyconfig with LUO, KHO, the in-kernel FLB test
+and the debug layer: lockdep, KASAN, UBSAN, kmemleak); where the series
+reaches the tested kernel, also with the KUnit suites and the corruption
+test. The selftests and the test modules build after the patches that add
+them, and every patch is clean
 with checkpatch.pl --strict, except for two types: FILE_PATH_CHANGES (the
 LIVE UPDATE entry of MAINTAINERS already covers every file) and
 UNDOCUMENTED_DT_STRING (a handler's .compatible string is LUO's own, not a
 devicetree compatible).
 
 How it was tested (QEMU, x86_64, no KVM; lockdep and KASAN on):
-- KUnit suite "liveupdate" (name checks, the chain reader on good and
-  corrupt input, serialize/read round trips, FLB reference counts);
+- KUnit suites liveupdate_ser (the chain reader on good and corrupt
+  input, serialize/read round trips), liveupdate_session,
+  liveupdate_file (late handlers, dependent files), liveupdate_flb (the
+  FLB page, get/put) and liveupdate_target (records, this kernel's own);
 - the uAPI and module-lifetime selftests;
 - kexec tests from this kernel into itself (including 2,000 sessions and
   4,000 files, and a loadable handler with an FLB), and interop with the

@@ -21,9 +21,10 @@
  *   Closing a retrieved session finishes it if it is not finished yet and
  *   deletes it (programs rely on it); only if a file refuses to finish
  *   (its @can_finish) does the session stay, to be retrieved again.
- *   An incoming session that is neither finished nor closed makes the
- *   next live update fail with -EBUSY (see luo_session_check_claimed()):
- *   it is never dropped silently.
+ *   An incoming session that is not finished (never retrieved, retrieved
+ *   and open, or closed while a file could not finish) makes the next
+ *   live update fail with -EBUSY (see luo_session_check_claimed()): it is
+ *   never dropped silently. A session refused as malformed does not.
  *
  * The two sets are separate name spaces. In each, a session is found by
  * name in a hash table, so creating, retrieving and deleting a session

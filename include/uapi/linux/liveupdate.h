@@ -9,15 +9,15 @@
  * retrieves each file by token, and finishes the session once it has taken
  * back what it needs.
  *
- * Only one process at a time can have ``/dev/liveupdate`` open. open()
- * fails with:
+ * ``/dev/liveupdate`` has one open file at a time (dup(), fork() and
+ * SCM_RIGHTS share it; they do not open it again). open() fails with:
  *
- * - ``-EBUSY`` while another descriptor of it is open;
+ * - ``-EBUSY`` while that open file exists;
  * - ``-EIO`` at the first open after a live update if the sessions the
  *   previous kernel handed over cannot be rebuilt: if its state is
- *   malformed, they are refused for good and later opens succeed without
- *   them (the kernel log says why); if memory is short, nothing changes and
- *   the next open tries again.
+ *   malformed, that open fails, they are refused for good and later opens
+ *   succeed without them (the kernel log says why); if memory is short,
+ *   nothing changes and the next open tries again.
  *
  * Every command is _IO(LIVEUPDATE_IOCTL_TYPE, nr) and takes a pointer to a
  * struct whose first member, @size, is the size userspace knows. The kernel
@@ -40,9 +40,11 @@
  * image is loaded, fails and leaves every session as it was with:
  *
  * - ``-EBUSY`` if an incoming session is not finished (closing a retrieved
- *   session finishes it; a session never retrieved counts too), or
- *   ``/dev/liveupdate`` was never opened after a live update that handed
- *   sessions over: their files would be lost (the log names them);
+ *   session finishes it, unless a file cannot finish yet; a session never
+ *   retrieved counts too; a session refused as malformed does not), the
+ *   log names each; or if ``/dev/liveupdate`` was never opened after a
+ *   live update that handed sessions over: their files would be lost (the
+ *   log says so: the sessions were never rebuilt, so it cannot name them);
  * - ``-ENOEXEC`` if a target is declared (%LIVEUPDATE_IOCTL_SET_TARGET)
  *   and it would refuse a session, file or FLB (the log names each);
  * - ``-ENOSPC`` if the preserved files depend on more than 63
