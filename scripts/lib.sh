@@ -146,7 +146,7 @@ drop_orphan_objects() {
 		while read -r cmd obj src; do echo "$o/$cmd $obj $src"; done)
 }
 
-# The paths of the base tree that we own (see README "Overlay contract").
+# The paths of the base tree that we own (see docs/testing.md, "The overlay contract").
 owned_base_files() {
 	local t=$1
 	(cd "$t" && ls kernel/liveupdate/luo_* 2>/dev/null || true)

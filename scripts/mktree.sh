@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Make the tree we build (the overlay contract, see README):
+# Make the tree we build (the overlay contract, see docs/testing.md):
 #   base tree
 #   - the base's own files at every path we own (once our luo_core.c exists)
 #   + our files under kernel/ include/ lib/ mm/ Documentation/ and
