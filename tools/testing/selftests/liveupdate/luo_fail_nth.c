@@ -384,12 +384,17 @@ struct absorber {
 	const char *why;
 };
 
+/*
+ * memfd_luo_finish: a handler's finish returns nothing (struct
+ * liveupdate_file_ops): memfd's (mm/memfd_luo.c), for a memfd never
+ * retrieved, cannot read its folio list back (kho_restore_vmalloc()) and
+ * leaves those folios unfreed, and FINISH finishes all the same.
+ */
+#define MEMFD_FINISH_WHY \
+	"a handler's finish returns nothing: memfd's leaves the folios of a memfd never retrieved unfreed when it cannot read their list back, and FINISH finishes all the same"
+
 static const struct absorber absorbers[] = {
-	{ "finish", "memfd_luo_finish",
-	  "a handler's finish returns nothing (struct liveupdate_file_ops): "
-	  "memfd's (mm/memfd_luo.c), for a memfd never retrieved, cannot read "
-	  "its folio list back (kho_restore_vmalloc()) and leaves those folios "
-	  "unfreed, and FINISH finishes all the same" },
+	{ "finish", "memfd_luo_finish", MEMFD_FINISH_WHY },
 	{ NULL, NULL, NULL }
 };
 
@@ -603,9 +608,7 @@ static bool run_sweep(const struct sweep *s)
 	sites_got(s->name, s->needles, got, sizeof(got));
 	return tap_ok(!sweep_errors && c.faults > 0 &&
 		      sites_reached(s->name, s->needles),
-		      "sweep %s: %d faults injected, %d calls failed and changed nothing, "
-		      "%d succeeded anyway (%d without a stack, %d outside LUO, %d where listed, %d elsewhere in LUO)%s; "
-		      "failed at the sites named: %s",
+		      "sweep %s: %d faults injected, %d calls failed and changed nothing, %d succeeded anyway (%d without a stack, %d outside LUO, %d where listed, %d elsewhere in LUO)%s; failed at the sites named: %s",
 		      s->name, c.faults, c.failed, c.survived, nostack, outside,
 		      listed, bad, pass > 1 ? " (in more than one pass)" : "", got);
 }
@@ -916,26 +919,34 @@ static bool freeze_fails(int nth)
  * finish cannot fail (see absorbers[]).
  */
 static const char *const open_sites[] = { "(not in LUO)", NULL };
+
 static const char *const create_sites[] = {
 	"luo_session_alloc", "luo_session_open", NULL
 };
+
 static const char *const preserve_1st_memfd_sites[] = {
 	"luo_file_set_new", "luo_file_preserve", "luo_file_preserve>kho_block_add",
 	"memfd_luo_preserve", NULL
 };
+
 static const char *const preserve_1st_test_sites[] = {
 	"luo_file_set_new", "luo_file_preserve>kho_block_add",
 	"luo_test_flb_preserve", NULL
 };
+
 static const char *const preserve_memfd_sites[] = {
 	"luo_file_preserve", "memfd_luo_preserve", NULL
 };
+
 static const char *const preserve_test_sites[] = { "luo_file_preserve", NULL };
+
 static const char *const get_name_sites[] = { "luo_ucmd_respond", NULL };
+
 static const char *const reboot_sites[] = {
 	"luo_session_serialize>kho_alloc_preserve",
 	"luo_session_serialize>kho_block_add", NULL
 };
+
 static const char *const retrieve_sites[] = { "luo_session_open", NULL };
 static const char *const retrieve_memfd_sites[] = { "memfd_luo_retrieve", NULL };
 static const char *const retrieve_test_sites[] = { "luo_test_ftype_new_file", NULL };

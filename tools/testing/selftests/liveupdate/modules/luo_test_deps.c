@@ -128,6 +128,7 @@ static struct liveupdate_file_handler luo_test_parent_fh = {
 	.ops		= &luo_test_parent_ops,
 	.compatible	= "luo-test-parent-v1",
 };
+
 LIVEUPDATE_RECORD_ENTRY(parent, "luo-test-parent-v1");
 
 /* Children */
@@ -223,6 +224,7 @@ static struct liveupdate_file_handler luo_test_child_fh = {
 	.ops		= &luo_test_child_ops,
 	.compatible	= "luo-test-child-v1",
 };
+
 LIVEUPDATE_RECORD_ENTRY(child, "luo-test-child-v1");
 
 /* The log */
