@@ -777,7 +777,8 @@ int luo_file_preserve(struct luo_file_set *fs, u64 token, int fd,
 	lockdep_assert_held(&fs->lock);
 	err = __luo_file_preserve(fs, token, fd);
 	/* Preserved all the same: the agent may declare another target. */
-	if (!err && luo_target_refuses(__luo_file_handler_name(fs, token)))
+	if (!err && luo_target_declared() &&
+	    luo_target_refuses(__luo_file_handler_name(fs, token)))
 		pr_warn("session '%s': file %llu (%s) is preserved, but the declared target would refuse it\n",
 			session, token, __luo_file_handler_name(fs, token));
 
