@@ -160,28 +160,8 @@ static int luo_file_retrieve_status(struct luo_file *lf)
  */
 #define LUO_MAX_FILES	(LUO_MAX_BLOCKS * LUO_BLOCK_ENTRIES(struct luo_file_ser))
 
-static unsigned long luo_max_files = LUO_MAX_FILES;
-
-static int luo_max_files_set(const char *val, const struct kernel_param *kp)
-{
-	unsigned long n;
-	int err = kstrtoul(val, 0, &n);
-
-	if (err)
-		return err;
-	if (!n || n > LUO_MAX_FILES)
-		return -EINVAL;
-	WRITE_ONCE(luo_max_files, n);
-	return 0;
-}
-
-static const struct kernel_param_ops luo_max_files_ops = {
-	.set	= luo_max_files_set,
-	.get	= param_get_ulong,
-};
-
-module_param_cb(max_files, &luo_max_files_ops, &luo_max_files,
-		IS_ENABLED(CONFIG_LIVEUPDATE_CORRUPT_TEST) ? 0644 : 0444);
+static struct luo_limit luo_max_files = { LUO_MAX_FILES, LUO_MAX_FILES };
+module_param_cb(max_files, &luo_limit_ops, &luo_max_files, LUO_LIMIT_PERM);
 MODULE_PARM_DESC(max_files, "The most files in one session");
 
 /*
@@ -724,7 +704,7 @@ static int __luo_file_preserve(struct luo_file_set *fs, u64 token, int fd)
 		return -EINVAL;
 	if (xa_load(&fs->tokens, token))
 		return -EEXIST;
-	if (fs->count >= READ_ONCE(luo_max_files))
+	if (fs->count >= luo_limit(&luo_max_files))
 		return -ENOSPC;
 	lf = luo_file_new(token, fd);
 	if (IS_ERR(lf))

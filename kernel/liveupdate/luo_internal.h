@@ -166,6 +166,28 @@ struct luo_ser_reader {
 	unsigned long owner;
 };
 
+/**
+ * struct luo_limit - A limit of the handover, shown as a parameter of luo.
+ * @val: The limit now.
+ * @max: The most it can be: the next kernel's own limit.
+ *
+ * The parameter (luo_limit_ops) is readable always; in test kernels
+ * (CONFIG_LIVEUPDATE_CORRUPT_TEST) it can be lowered, so that tests reach
+ * the limit.
+ */
+struct luo_limit {
+	unsigned long val;
+	unsigned long max;
+};
+
+extern const struct kernel_param_ops luo_limit_ops;
+#define LUO_LIMIT_PERM	(IS_ENABLED(CONFIG_LIVEUPDATE_CORRUPT_TEST) ? 0644 : 0444)
+
+static inline unsigned long luo_limit(const struct luo_limit *l)
+{
+	return READ_ONCE(l->val);
+}
+
 /* The handover format (luo_ser.c), the bottom layer. */
 void luo_disable(void);
 void luo_ser_reader_init(struct luo_ser_reader *r,

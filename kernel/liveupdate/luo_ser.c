@@ -34,6 +34,8 @@
 #include <linux/io.h>
 #include <linux/kexec_handover.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/sysfs.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/xarray.h>
@@ -61,6 +63,33 @@ bool liveupdate_enabled(void)
 	return luo_enabled;
 }
 EXPORT_SYMBOL_GPL(liveupdate_enabled);
+
+/* A limit (&struct luo_limit) is set between 1 and its maximum. */
+static int luo_limit_set(const char *val, const struct kernel_param *kp)
+{
+	struct luo_limit *l = kp->arg;
+	unsigned long n;
+	int err = kstrtoul(val, 0, &n);
+
+	if (err)
+		return err;
+	if (!n || n > l->max)
+		return -EINVAL;
+	WRITE_ONCE(l->val, n);
+	return 0;
+}
+
+static int luo_limit_get(char *buf, const struct kernel_param *kp)
+{
+	const struct luo_limit *l = kp->arg;
+
+	return sysfs_emit(buf, "%lu\n", luo_limit(l));
+}
+
+const struct kernel_param_ops luo_limit_ops = {
+	.set	= luo_limit_set,
+	.get	= luo_limit_get,
+};
 
 /**
  * luo_disable - Turn LUO off for this boot.

@@ -199,28 +199,11 @@ static const struct rhashtable_params luo_session_params = {
 #define LUO_MAX_SESSIONS						\
 	(LUO_MAX_BLOCKS * LUO_BLOCK_ENTRIES(struct luo_session_ser))
 
-static unsigned long luo_max_sessions = LUO_MAX_SESSIONS;
-
-static int luo_max_sessions_set(const char *val, const struct kernel_param *kp)
-{
-	unsigned long n;
-	int err = kstrtoul(val, 0, &n);
-
-	if (err)
-		return err;
-	if (!n || n > LUO_MAX_SESSIONS)
-		return -EINVAL;
-	WRITE_ONCE(luo_max_sessions, n);
-	return 0;
-}
-
-static const struct kernel_param_ops luo_max_sessions_ops = {
-	.set	= luo_max_sessions_set,
-	.get	= param_get_ulong,
+static struct luo_limit luo_max_sessions = {
+	LUO_MAX_SESSIONS, LUO_MAX_SESSIONS
 };
-
-module_param_cb(max_sessions, &luo_max_sessions_ops, &luo_max_sessions,
-		IS_ENABLED(CONFIG_LIVEUPDATE_CORRUPT_TEST) ? 0644 : 0444);
+module_param_cb(max_sessions, &luo_limit_ops, &luo_max_sessions,
+		LUO_LIMIT_PERM);
 MODULE_PARM_DESC(max_sessions, "The most outgoing sessions");
 
 static struct luo_session_set luo_outgoing = {
@@ -528,7 +511,7 @@ static int __luo_session_reserve(struct luo_session_set *set,
 	int err;
 
 	lockdep_assert_held(&set->lock);
-	if (!set->incoming && set->reserved >= READ_ONCE(luo_max_sessions))
+	if (!set->incoming && set->reserved >= luo_limit(&luo_max_sessions))
 		return -ENOSPC;
 	err = rhashtable_lookup_insert_key(&set->table, session->name,
 					   &session->node, luo_session_params);
